@@ -1,0 +1,81 @@
+/*
+ * harness.h - test harness shared by the emulator conformance suites, the
+ * end-to-end suites and the benchmarks: start an emulator on a free
+ * loopback port (--port 0 --port-file), talk to it (platform or /_emu/
+ * control requests), run the real ttsync binary, stop everything.
+ *
+ * Paths come from the environment set by tests/run-tests.sh:
+ *   TTSYNC_BUILD_DIR  where ttsync, tiktok-emu, shopify-emu live
+ *   TTSYNC_TOP        the repository root (fixtures/, config/)
+ *   TTSYNC_SHARED     ../shared (tools, platform specs)
+ *   TTSYNC_TEST_LOGDIR where request logs go (the oracles read them there)
+ * Without them, defaults relative to the current directory are used
+ * (run from the repository root).
+ */
+#ifndef TTSYNC_HARNESS_H
+#define TTSYNC_HARNESS_H
+
+#include <jansson.h>
+#include <sys/types.h>
+
+struct emu_proc {
+	const char *kind;	/* "tiktok" / "shopify" */
+	pid_t pid;
+	int port;
+	char base_url[64];	/* "http://127.0.0.1:PORT" */
+	char log_path[512];	/* request log (JSON lines) */
+	char dir[512];		/* private temp dir (port file, pid file) */
+};
+
+const char *harness_build_dir(void);
+const char *harness_top(void);
+const char *harness_shared(void);
+/* A fresh private directory under TMPDIR; caller frees the string. */
+char *harness_mkdtemp(const char *tag);
+
+/* Start tiktok-emu or shopify-emu with --data data_file plus extra args
+ * (NULL-terminated, may be NULL). `tag` names the log file
+ * ($TTSYNC_TEST_LOGDIR/<kind>-<tag>.log). Returns 0 once the port file is
+ * there, -1 (with a message on stderr) if it did not start in 10 s. */
+int harness_start_emu(const char *kind, const char *data_file,
+		      const char *tag, const char *const *extra_args,
+		      struct emu_proc *out);
+/* SIGTERM then wait (SIGKILL after 5 s). Safe on a stopped proc. */
+void harness_stop_emu(struct emu_proc *p);
+
+/* One HTTP exchange with libcurl. headers: NULL-terminated "Name: value"
+ * list or NULL. Returns 0 if an HTTP response arrived (*status, *body
+ * malloc'ed, NUL-terminated), -1 otherwise. */
+int harness_http(const char *method, const char *url,
+		 const char *const *headers, const char *body, long *status,
+		 char **resp_body);
+/* Control requests to an emulator; return the parsed JSON (caller
+ * json_decref) or NULL on any failure. */
+json_t *harness_emu_get(const struct emu_proc *p, const char *path);
+json_t *harness_emu_post(const struct emu_proc *p, const char *path,
+			 const char *json_body);
+json_t *harness_emu_delete(const struct emu_proc *p, const char *path);
+/* The request log parsed (array of objects). */
+json_t *harness_emu_log(const struct emu_proc *p);
+
+/* Run a program (argv[0] relative to the build dir if it has no '/'),
+ * with extra environment entries "NAME=value" (NULL-terminated, may be
+ * NULL). Captures stdout/stderr. Returns the exit status (0..255), or
+ * 128+signal, or -1 if it could not run. timeout_s kills it (SIGKILL). */
+struct run_result {
+	int status;
+	char *out, *err;
+};
+int harness_run(const char *const *argv, const char *const *env,
+		int timeout_s, struct run_result *r);
+void run_result_free(struct run_result *r);
+
+/* Start a program in the background (same argv rules); returns its pid. */
+pid_t harness_spawn(const char *const *argv, const char *const *env,
+		    const char *out_path, const char *err_path);
+
+/* Read a whole file (NULL if missing); write one (0 / -1). */
+char *harness_read_file(const char *path);
+int harness_write_file(const char *path, const char *text);
+
+#endif
