@@ -55,7 +55,9 @@ LIB_SRCS_FINAL := \
 	src/lock.c        \
 	src/cmd_run.c     \
 	src/cmd_status.c  \
-	src/cmd_link.c
+	src/cmd_link.c    \
+	src/cmd_check.c   \
+	src/run.c
 MAIN_SRC := src/main.c
 # While modules land, build whatever exists (the list above is the plan).
 LIB_SRCS := $(filter-out $(MAIN_SRC),$(wildcard src/*.c))

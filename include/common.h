@@ -99,6 +99,8 @@ int iso8601_to_time(const char *s, int64_t *out);
  * --verbose: 0 error, 1 warn, 2 info, 3 debug. */
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 void log_set_level(int level);
+/* Level from TTSYNC_LOG (0-3) when set. */
+void log_init_from_env(void);
 int log_get_level(void);
 void logmsg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

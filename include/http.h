@@ -61,6 +61,9 @@ enum http_verdict {
 	HTTP_VERDICT_OK = 0,		/* hand the response to the callback */
 	HTTP_VERDICT_RETRY,		/* throttled / transient, safe to resend */
 	HTTP_VERDICT_FAIL,		/* hand it to the callback as a failure */
+	HTTP_VERDICT_REFUSED,		/* throttled before execution (TikTok 36009002,
+					 * Shopify THROTTLED): resent even when not
+					 * retry-safe; HTTP 429 + RETRY counts as this */
 };
 
 struct http_resp {
@@ -131,6 +134,10 @@ int http_submit(struct http *h, struct http_req *r, struct err *e);
 /* Drive every queued request (and those queued by callbacks) to
  * completion. Returns 0 when the queue is empty. */
 int http_run(struct http *h, struct err *e);
+/* Drive the engine until *flag becomes non-zero (set by a callback) or
+ * nothing is left to do. Other requests progress and their callbacks run
+ * too. Safe to call from inside a completion callback. */
+int http_run_until(struct http *h, const int *flag, struct err *e);
 
 /* Synchronous convenience: submit one request and run it. The response is
  * copied into *out (caller frees with http_resp_free). */
@@ -139,10 +146,21 @@ int http_do(struct http *h, struct http_req *r, enum http_outcome *oc,
 void http_resp_free(struct http_resp *r);
 
 /* Test seam: replace the transport for one engine (unit tests of retry and
- * rate-limit logic without sockets). NULL restores libcurl. */
+ * rate-limit logic without sockets). NULL restores libcurl. The function
+ * fills *out (zeroed, retry_after_ms -1) and returns 0 when an HTTP
+ * response arrived (status, body malloc'ed: the engine frees it), or -1
+ * for a transport failure (curl_code, curl_error, and sent = whether the
+ * request may have reached the server). Requests started in one
+ * scheduling pass count as in flight together until they are decided. */
 typedef int (*http_transport_fn)(const struct http_req *req,
 				 struct http_resp *out, void *arg);
 void http_set_transport(struct http *h, http_transport_fn fn, void *arg);
+/* Test seam: the engine's millisecond clock (NULL restores clock_now_ms).
+ * Waiting still goes through clock_sleep_ms (see clock_set_sleeper). */
+void http_set_clock(struct http *h, int64_t (*now_ms)(void *arg), void *arg);
+/* Retry-After value -> milliseconds from now: delta seconds (fractions
+ * allowed) or an HTTP date (against clock_now()); -1 if unparsable. */
+int64_t http_parse_retry_after(const char *value);
 
 /* Percent-encode for a query value (RFC 3986 unreserved kept). */
 char *http_urlencode(const char *s);

@@ -104,4 +104,12 @@ int fo_lines_for_units(const struct sh_order *o,
 		       char *const *tt_line_ids, size_t n,
 		       struct sh_fulfillment_input *out, struct err *e);
 
+/* 1 when this unit's line was cancelled (cancel_user set or display_status
+ * CANCELLED) while the order as a whole is not: such units are left out
+ * of the Shopify order and reported on linked orders. */
+int tt_line_is_cancelled(const struct tt_order *o, const struct tt_line *l);
+/* Order of platform ids: all-digit ids numerically (shorter first), else
+ * bytewise; NULL sorts first. The one order "lowest ids first" means. */
+int tt_id_cmp(const char *a, const char *b);
+
 #endif

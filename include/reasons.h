@@ -55,7 +55,10 @@ struct reason {
  *   ORDER_NOT_SHIPPABLE, PROVIDERS_UNAVAILABLE, UNITS_UNMAPPED,
  *   ORDER_NOT_IN_SHOPIFY, FULFILLMENT_ORDER_CLOSED,
  *   CANCELLED_AFTER_FULFILLMENT, LINE_CANCELLED, SHOPIFY_CANCEL_FAILED,
- *   CARRIER_RULE_UNKNOWN_PROVIDER (config check at run start).
+ *   CARRIER_RULE_UNKNOWN_PROVIDER (config check at run start),
+ *   SHIPMENT_REFUSED (address, size or platform rule).
+ * Either direction, TikTok refusing ttsync itself:
+ *   AUTH_REFUSED, TIKTOK_CONFIG_REJECTED, CLOCK_SKEW, REQUEST_INVALID.
  */
 const struct reason *reason_lookup(const char *code);	/* NULL if unknown */
 const struct reason *reasons_all(size_t *n);

@@ -1,6 +1,7 @@
 /*
  * report.h - what a run tells the merchant: reports/<run id>/synced.csv,
- * failed.csv (libcsv, RFC 4180) and report.html (one self-contained page),
+ * failed.csv, items.csv (every item; libcsv, RFC 4180) and report.html
+ * (one self-contained page),
  * each written to a temporary file beside the target, checked, fsync'ed
  * and renamed; then reports/latest is re-pointed at the run folder.
  * One writer per format behind a small table; a failed format does not
@@ -82,6 +83,11 @@ int report_write(const char *reports_dir, const struct report *r,
 /* The writers (exposed for unit tests): write to an open FILE. */
 int report_write_csv(FILE *f, const struct report *r, int failed_only,
 		     struct err *e);
+/* The same rows restricted to one status (enum sync_status), or every
+ * item when status < 0. report_write_csv(f, r, 1, e) is status FAILED,
+ * report_write_csv(f, r, 0, e) every item. */
+int report_write_csv_status(FILE *f, const struct report *r, int status,
+			    struct err *e);
 int report_write_html(FILE *f, const struct report *r, struct err *e);
 
 /* Neutralise a CSV cell against formula injection. Caller frees. */

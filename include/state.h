@@ -194,6 +194,15 @@ int state_intent_close_all(struct state *st, const char *kind,
 			   const char *object_key, enum intent_state s,
 			   const char *result, int64_t now, struct err *e);
 
+/* Every intent still PENDING or UNKNOWN (crash recovery at run start). */
+typedef int (*intent_iter_fn)(const struct intent *i, void *arg);
+int state_intents_open_foreach(struct state *st, intent_iter_fn fn, void *arg,
+			       struct err *e);
+/* Every fulfillment record with the given status (-1: any). */
+typedef int (*ful_iter_fn)(const struct ful_rec *r, void *arg);
+int state_fuls_foreach(struct state *st, int status, ful_iter_fn fn,
+		       void *arg, struct err *e);
+
 /* ---- shipping providers cache (per delivery option, refreshed each run) ---- */
 int state_providers_put(struct state *st, const struct tt_provider_list *l,
 			int64_t now, struct err *e);

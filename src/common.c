@@ -336,6 +336,14 @@ void log_set_level(int level)
 	log_level = level;
 }
 
+void log_init_from_env(void)
+{
+	const char *v = getenv("TTSYNC_LOG");
+
+	if (v && v[0] >= '0' && v[0] <= '3' && v[1] == '\0')
+		log_level = v[0] - '0';
+}
+
 int log_get_level(void)
 {
 	return log_level;

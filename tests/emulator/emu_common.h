@@ -34,6 +34,12 @@ struct emu_request {
 const char *emu_header(const struct emu_request *rq, const char *name);
 /* Decoded query argument or NULL (libmicrohttpd decodes %XX and '+'). */
 const char *emu_query_arg(const struct emu_request *rq, const char *name);
+/* Every decoded query argument in order (duplicates included; a name
+ * without '=' has value ""). fn returns 0 to go on, non-zero to stop;
+ * returns -1 when fn stopped, else 0. */
+int emu_query_foreach(const struct emu_request *rq,
+		      int (*fn)(void *arg, const char *name, const char *value),
+		      void *arg);
 
 struct emu_response {
 	int status;
@@ -76,7 +82,8 @@ struct emu_opts {
 
 /* Parse the common flags (--port, --port-file, --pid-file, --log,
  * --latency-ms); unknown flags are left for the caller, who passes its
- * own extra usage text. Returns -1 on a bad value. */
+ * own extra usage text. Returns -1 on a bad value, 1 when argv[*i] was a
+ * common flag (*i then points at its last consumed word), 0 otherwise. */
 int emu_parse_common_arg(struct emu_opts *o, int argc, char **argv, int *i);
 const char *emu_common_usage(void);
 

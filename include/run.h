@@ -1,0 +1,117 @@
+/*
+ * run.h - one run of the reconciler, shared by the commands that sync
+ * (run, sync orders, sync fulfillments): the context they build, the
+ * in-memory working set that fetch.c fills and plan/apply consume, and
+ * the stage functions main's story calls in order:
+ *
+ *   run_open -> fetch_tiktok -> fetch_shopify -> resolve_inputs
+ *            -> apply_orders -> apply_fulfillments -> run_report -> run_close
+ *
+ * In a dry run nothing is written to the state file and no write call is
+ * made; everything else (reads, planning, the report) happens.
+ */
+#ifndef TTSYNC_RUN_H
+#define TTSYNC_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "common.h"
+#include "config.h"
+#include "http.h"
+#include "lock.h"
+#include "mapping.h"
+#include "model.h"
+#include "plan.h"
+#include "report.h"
+#include "shopify.h"
+#include "state.h"
+#include "tiktok.h"
+
+enum run_mode {
+	RUN_SCHEDULED = 0,	/* ttsync run: window + automatic settings */
+	RUN_SYNC_ORDERS,	/* ttsync sync orders (ID... | --all-not-synced) */
+	RUN_SYNC_FULFILLMENTS,	/* ttsync sync fulfillments (ID... | --all-not-synced) */
+};
+
+/* One order of the working set. */
+struct work_item {
+	char *tt_id;
+	struct tt_order tt;	/* parsed TikTok view */
+	char *raw;		/* its JSON */
+	int have_tt;		/* tt/raw valid */
+	struct order_rec rec;	/* state (or synthesized for a new order in a dry run) */
+	struct sh_order sh;	/* Shopify view */
+	int have_sh;
+	struct unit_map *units;
+	size_t nunits;
+	struct ful_rec *fuls;
+	size_t nfuls;
+	struct sku_resolution *skus;
+	size_t nskus;
+	int selected;
+	int create_intent_open;
+	int needs_refresh;	/* an unknown outcome: re-read before re-planning */
+	int needs_replan;	/* plan again (follow-up actions), no re-read needed */
+	int from_tt_window, from_sh_window;
+};
+
+struct run_ctx {
+	const struct config *cfg;
+	enum run_mode mode;
+	int dry_run;
+	char *const *ids;	/* manual selection */
+	size_t nids;
+	int all_not_synced;
+
+	char run_id[64];
+	int64_t now;		/* fixed at the start of the run */
+	int64_t deadline_ms;	/* clock_now_ms() after which fetching stops */
+	struct store_lock lock;
+	int locked;
+	struct state *st;
+	struct http *http;
+	struct tiktok *tt;
+	const struct tt_ops *tto;
+	struct shopify *sh;
+	const struct sh_ops *sho;
+
+	struct work_item *items;
+	size_t nitems, capitems;
+	struct tt_provider_list *providers;	/* per delivery option seen */
+	size_t nproviders;
+
+	struct report rep;
+	int item_failures;	/* items that failed this run (exit 1) */
+	int aborted;		/* exit 3 */
+	struct err abort_err;
+};
+
+/* Open everything: lock, state, http, clients, token. Returns the exit
+ * code class on failure (2 config, 3 abort, 4 locked) via e->cls. */
+int run_open(struct run_ctx *rc, const struct config *cfg, enum run_mode mode,
+	     int dry_run, struct err *e);
+void run_close(struct run_ctx *rc);
+
+int fetch_tiktok(struct run_ctx *rc, struct err *e);
+int fetch_shopify(struct run_ctx *rc, struct err *e);
+int resolve_inputs(struct run_ctx *rc, int for_orders, struct err *e);
+int refetch_items(struct run_ctx *rc, struct err *e);
+int apply_orders(struct run_ctx *rc, struct err *e);
+int apply_fulfillments(struct run_ctx *rc, struct err *e);
+int run_report(struct run_ctx *rc, int exit_code, char **dir_out,
+	       struct err *e);
+
+/* Working-set helpers (fetch.c). */
+struct work_item *work_find(struct run_ctx *rc, const char *tt_id);
+struct work_item *work_add(struct run_ctx *rc, const char *tt_id);
+const struct tt_provider_list *work_providers(struct run_ctx *rc,
+					       const char *delivery_option_id);
+void work_free_all(struct run_ctx *rc);
+/* Fill a plan_order from an item. */
+void work_to_plan(struct run_ctx *rc, struct work_item *w,
+		  struct plan_order *po);
+
+/* Map an err class to the documented exit code. */
+int exit_code_for(const struct err *e);
+
+#endif

@@ -1,0 +1,1307 @@
+/*
+ * apply.c - stages 5 and 6 of a run: turn the plan's actions into remote
+ * calls, exactly once.
+ *
+ * Every non-idempotent call follows the same three steps (isync's
+ * journal): record the intent in SQLite and commit; make the call; record
+ * the outcome together with its effect (link, unit map, package id ...) in
+ * one transaction. An answer that was lost (timeout, dropped connection,
+ * 5xx, truncated body) leaves the intent UNKNOWN and the order marked for
+ * a re-read; the planner, given the fresh picture of both platforms,
+ * recognises what landed ("already in Shopify", "already shipped with our
+ * tracking", "Shopify already has that fulfillment") and only then may the
+ * call be made again. orderCreate is always preceded by a lookup of the
+ * TikTok order id in Shopify, so an order imported by ttsync before a
+ * crash, or by another connector, is linked and never created twice.
+ *
+ * Calls run concurrently through the HTTP engine within both platforms'
+ * rate limits; completion callbacks run in this thread and write the
+ * state. A dry run makes no write call and writes no state.
+ * Owns: the action lists of each round and the per-call job records.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "run.h"
+
+#define MAX_ROUNDS 3		/* plan/apply rounds per stage (unknown outcomes, follow-ups) */
+#define LOOKUP_BATCH 10		/* TikTok ids per Shopify lookup query */
+
+/* ---- reporting --------------------------------------------------------- */
+
+static void add_item(struct run_ctx *rc, struct work_item *w,
+		     const char *object, const char *direction,
+		     const char *action, enum sync_status status,
+		     const char *code, const char *reason, const char *detail,
+		     enum retry_class retry, int alert)
+{
+	struct report_item it;
+	const struct reason *rs = code ? reason_lookup(code) : NULL;
+	char *turl = tiktok_order_url(rc->cfg, w ? w->tt_id : "");
+	char *surl = NULL;
+
+	if (w && w->rec.sh_legacy_id)
+		surl = shopify_order_admin_url(rc->cfg, w->rec.sh_legacy_id);
+	memset(&it, 0, sizeof(it));
+	it.object = (char *)object;
+	it.direction = (char *)direction;
+	it.tt_order_id = w ? w->tt_id : "";
+	it.shopify_order = w ? w->rec.sh_name : NULL;
+	it.action = (char *)action;
+	it.status = status;
+	it.reason_code = (char *)code;
+	it.reason = (char *)reason;
+	it.remedy = status == SYNC_SYNCED ? NULL : (rs ? (char *)rs->remedy : NULL);
+	it.detail = (char *)detail;
+	it.needs_person = retry == RETRY_PERSON;
+	it.alert = alert;
+	it.tiktok_url = turl;
+	it.shopify_url = surl;
+	it.time = rc->now;
+	report_add(&rc->rep, &it);
+	if (status == SYNC_FAILED)
+		rc->item_failures++;
+	free(turl);
+	free(surl);
+}
+
+/* An item-level problem with our own state is not an item failure: the
+ * run cannot go on safely. */
+static void state_trouble(struct run_ctx *rc, const struct err *e)
+{
+	if (!rc->aborted) {
+		rc->aborted = 1;
+		rc->abort_err = *e;
+		logmsg(LOG_ERROR, "state: %s", e->msg);
+	}
+}
+
+static void platform_refused_us(struct run_ctx *rc, const struct err *e)
+{
+	if (e->cls == ERR_AUTH && !rc->aborted) {
+		rc->aborted = 1;
+		rc->abort_err = *e;
+	}
+}
+
+static int reload_rec(struct run_ctx *rc, struct work_item *w)
+{
+	struct err e;
+	int found = 0;
+
+	err_clear(&e);
+	if (rc->dry_run)
+		return 0;
+	order_rec_free(&w->rec);
+	memset(&w->rec, 0, sizeof(w->rec));
+	if (state_order_get(rc->st, w->tt_id, &w->rec, &found, &e) != 0) {
+		state_trouble(rc, &e);
+		return -1;
+	}
+	return 0;
+}
+
+static int record_order(struct run_ctx *rc, struct work_item *w,
+			enum sync_status st, const char *code,
+			const char *reason, enum retry_class retry)
+{
+	const struct reason *rs = code ? reason_lookup(code) : NULL;
+	struct err e;
+
+	err_clear(&e);
+	if (rc->dry_run)
+		return 0;
+	if (state_order_set_status(rc->st, w->tt_id, st, code, reason,
+				   rs ? rs->remedy : NULL, retry, rc->now, &e) != 0) {
+		state_trouble(rc, &e);
+		return -1;
+	}
+	return reload_rec(rc, w);
+}
+
+static void count_order(struct run_ctx *rc, enum sync_status st)
+{
+	switch (st) {
+	case SYNC_FAILED:
+		rc->rep.stats.orders_failed++;
+		break;
+	case SYNC_SKIPPED:
+		rc->rep.stats.orders_skipped++;
+		break;
+	case SYNC_NOT_SYNCED:
+		rc->rep.stats.orders_not_synced++;
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- intents ----------------------------------------------------------- */
+
+static int intent_begin(struct run_ctx *rc, const char *kind, const char *key,
+			const char *tt_id, json_t *payload, int64_t *id)
+{
+	char *txt;
+	struct err e;
+	int ret;
+
+	err_clear(&e);
+	json_object_set_new(payload, "tt_order_id", json_string(tt_id));
+	txt = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(payload);
+	ret = state_intent_begin(rc->st, kind, key, txt ? txt : "{}", rc->run_id,
+				 rc->now, id, &e);
+	free(txt);
+	if (ret != 0)
+		state_trouble(rc, &e);
+	return ret;
+}
+
+static void intent_end(struct run_ctx *rc, int64_t id, enum intent_state s,
+		       const char *result)
+{
+	struct err e;
+
+	err_clear(&e);
+	if (state_intent_finish(rc->st, id, s, result, rc->now, &e) != 0)
+		state_trouble(rc, &e);
+}
+
+/* ---- orders ------------------------------------------------------------ */
+
+struct create_job {
+	struct run_ctx *rc;
+	struct work_item *w;
+	const struct action *act;
+	int64_t intent_id;
+};
+
+struct lookup_batch {
+	struct run_ctx *rc;
+	struct create_job *jobs[LOOKUP_BATCH];
+	size_t n;
+};
+
+/* Which Shopify line item each TikTok unit became: input line i was sent
+ * with variant v; the created (or found) order has lines with variants. */
+static void map_units(const struct sh_order_input *in, const struct sh_order *o,
+		      struct unit_map **out, size_t *nout)
+{
+	size_t i, j, k, n = 0;
+	int *used = xcalloc(o->nlines ? o->nlines : 1, sizeof(int));
+	struct unit_map *v;
+
+	for (i = 0; i < in->nlines; i++)
+		n += in->lines[i].ntt_line_ids;
+	v = xcalloc(n ? n : 1, sizeof(*v));
+	n = 0;
+	for (i = 0; i < in->nlines; i++) {
+		const struct sh_line_input *li = &in->lines[i];
+		ssize_t hit = -1;
+
+		/* Same position and variant first (orderCreate keeps the
+		 * order of lines), then the first unused line of the variant. */
+		if (i < o->nlines && !used[i] && o->lines[i].variant_id &&
+		    li->variant_id && strcmp(o->lines[i].variant_id, li->variant_id) == 0)
+			hit = (ssize_t)i;
+		for (j = 0; hit < 0 && j < o->nlines; j++)
+			if (!used[j] && o->lines[j].variant_id && li->variant_id &&
+			    strcmp(o->lines[j].variant_id, li->variant_id) == 0)
+				hit = (ssize_t)j;
+		if (hit < 0)
+			continue;
+		used[hit] = 1;
+		for (k = 0; k < li->ntt_line_ids; k++) {
+			v[n].tt_line_id = xstrdup(li->tt_line_ids[k]);
+			v[n].sh_line_item_id = xstrdup(o->lines[hit].id);
+			n++;
+		}
+	}
+	free(used);
+	*out = v;
+	*nout = n;
+}
+
+static void copy_sh_order_into(struct work_item *w, const struct sh_order *o);
+
+/* The order exists in Shopify (created now, or found): link it. */
+static int link_order(struct run_ctx *rc, struct work_item *w,
+		      const struct action *act, const struct sh_order *o,
+		      int64_t intent_id, int created)
+{
+	struct unit_map *units = NULL;
+	size_t nunits = 0;
+	struct err e;
+	char detail[512];
+	int ours = created || w->create_intent_open;
+	const char *code = NULL;
+	int ret = -1;
+
+	err_clear(&e);
+	map_units(act->order, o, &units, &nunits);
+	if (!created && !ours)
+		code = "ALREADY_IN_SHOPIFY";
+	if (state_begin(rc->st, &e) != 0)
+		goto fail;
+	if (intent_id > 0 &&
+	    state_intent_finish(rc->st, intent_id, INTENT_DONE, o->id, rc->now, &e) != 0)
+		goto fail_tx;
+	if (!created &&
+	    state_intent_close_all(rc->st, "order_create", w->tt_id, INTENT_DONE,
+				   o->id, rc->now, &e) != 0)
+		goto fail_tx;
+	if (state_order_link(rc->st, w->tt_id, o->id, o->name, o->legacy_id,
+			     rc->now, &e) != 0 ||
+	    state_units_put(rc->st, w->tt_id, units, nunits, &e) != 0 ||
+	    state_order_set_status(rc->st, w->tt_id, SYNC_SYNCED, code,
+				   code ? "already in Shopify; linked, not created again" : NULL,
+				   NULL, RETRY_NONE, rc->now, &e) != 0)
+		goto fail_tx;
+	if (state_commit(rc->st, &e) != 0)
+		goto fail_tx;
+	w->create_intent_open = 0;
+	unit_map_free(w->units, w->nunits);
+	w->units = units;
+	w->nunits = nunits;
+	units = NULL;
+	copy_sh_order_into(w, o);
+	reload_rec(rc, w);
+	if (created) {
+		rc->rep.stats.orders_created++;
+		snprintf(detail, sizeof(detail), "created in Shopify as %s",
+			 o->name ? o->name : o->id);
+		add_item(rc, w, "order", "tiktok_to_shopify", "create_order",
+			 SYNC_SYNCED, NULL, NULL, detail, RETRY_NONE, 0);
+	} else {
+		rc->rep.stats.orders_linked++;
+		if (ours)
+			snprintf(detail, sizeof(detail),
+				 "%s was created by an earlier attempt whose answer was lost; "
+				 "linked, not created again", o->name ? o->name : o->id);
+		else
+			snprintf(detail, sizeof(detail),
+				 "already in Shopify as %s (source %s); linked, not created again",
+				 o->name ? o->name : o->id,
+				 o->source_name ? o->source_name : "unknown");
+		add_item(rc, w, "order", "tiktok_to_shopify", "link_order", SYNC_SYNCED,
+			 code, code ? detail : NULL, detail, RETRY_NONE, 0);
+	}
+	ret = 0;
+	goto done;
+fail_tx:
+	state_rollback(rc->st);
+fail:
+	state_trouble(rc, &e);
+done:
+	unit_map_free(units, nunits);
+	return ret;
+}
+
+static void copy_sh_order_into(struct work_item *w, const struct sh_order *o)
+{
+	/* Deep copy through the model's own free/alloc discipline: the
+	 * callback's order is freed by the client after we return. */
+	struct sh_order *d = &w->sh;
+	size_t i, j;
+
+	sh_order_free(d);
+	d->id = xstrdup(o->id);
+	d->legacy_id = xstrdup(o->legacy_id);
+	d->name = xstrdup(o->name);
+	d->source_identifier = xstrdup(o->source_identifier);
+	d->source_name = xstrdup(o->source_name);
+	d->tiktok_order_id = xstrdup(o->tiktok_order_id);
+	d->ntags = o->ntags;
+	d->tags = xcalloc(o->ntags ? o->ntags : 1, sizeof(char *));
+	for (i = 0; i < o->ntags; i++)
+		d->tags[i] = xstrdup(o->tags[i]);
+	d->created_at = o->created_at;
+	d->updated_at = o->updated_at;
+	d->processed_at = o->processed_at;
+	d->cancelled_at = o->cancelled_at;
+	d->display_fulfillment_status = xstrdup(o->display_fulfillment_status);
+	d->display_financial_status = xstrdup(o->display_financial_status);
+	d->total_price = o->total_price;
+	memcpy(d->currency, o->currency, sizeof(d->currency));
+	d->nlines = o->nlines;
+	d->lines = xcalloc(o->nlines ? o->nlines : 1, sizeof(*d->lines));
+	for (i = 0; i < o->nlines; i++) {
+		d->lines[i].id = xstrdup(o->lines[i].id);
+		d->lines[i].sku = xstrdup(o->lines[i].sku);
+		d->lines[i].variant_id = xstrdup(o->lines[i].variant_id);
+		d->lines[i].title = xstrdup(o->lines[i].title);
+		d->lines[i].quantity = o->lines[i].quantity;
+	}
+	d->nfulfillments = o->nfulfillments;
+	d->fulfillments = xcalloc(o->nfulfillments ? o->nfulfillments : 1,
+				  sizeof(*d->fulfillments));
+	for (i = 0; i < o->nfulfillments; i++) {
+		const struct sh_fulfillment *s = &o->fulfillments[i];
+		struct sh_fulfillment *f = &d->fulfillments[i];
+
+		f->id = xstrdup(s->id);
+		f->name = xstrdup(s->name);
+		f->status = xstrdup(s->status);
+		f->display_status = xstrdup(s->display_status);
+		f->created_at = s->created_at;
+		f->updated_at = s->updated_at;
+		f->in_transit_at = s->in_transit_at;
+		f->delivered_at = s->delivered_at;
+		f->ntracking = s->ntracking;
+		f->tracking = xcalloc(s->ntracking ? s->ntracking : 1, sizeof(*f->tracking));
+		for (j = 0; j < s->ntracking; j++) {
+			f->tracking[j].company = xstrdup(s->tracking[j].company);
+			f->tracking[j].number = xstrdup(s->tracking[j].number);
+			f->tracking[j].url = xstrdup(s->tracking[j].url);
+		}
+		f->nlines = s->nlines;
+		f->lines = xcalloc(s->nlines ? s->nlines : 1, sizeof(*f->lines));
+		for (j = 0; j < s->nlines; j++) {
+			f->lines[j].line_item_id = xstrdup(s->lines[j].line_item_id);
+			f->lines[j].quantity = s->lines[j].quantity;
+		}
+	}
+	d->nfos = o->nfos;
+	d->fos = xcalloc(o->nfos ? o->nfos : 1, sizeof(*d->fos));
+	for (i = 0; i < o->nfos; i++) {
+		d->fos[i].id = xstrdup(o->fos[i].id);
+		d->fos[i].status = xstrdup(o->fos[i].status);
+		d->fos[i].nlines = o->fos[i].nlines;
+		d->fos[i].lines = xcalloc(o->fos[i].nlines ? o->fos[i].nlines : 1,
+					  sizeof(*d->fos[i].lines));
+		for (j = 0; j < o->fos[i].nlines; j++) {
+			d->fos[i].lines[j].id = xstrdup(o->fos[i].lines[j].id);
+			d->fos[i].lines[j].line_item_id =
+				xstrdup(o->fos[i].lines[j].line_item_id);
+			d->fos[i].lines[j].total_quantity = o->fos[i].lines[j].total_quantity;
+			d->fos[i].lines[j].remaining_quantity =
+				o->fos[i].lines[j].remaining_quantity;
+		}
+	}
+	w->have_sh = 1;
+}
+
+static char *user_errors_text(const struct sh_result *res)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < res->nuser_errors; i++) {
+		if (i)
+			sb_add(&sb, "; ");
+		if (res->user_errors[i].field && *res->user_errors[i].field)
+			sb_addf(&sb, "%s: ", res->user_errors[i].field);
+		sb_add(&sb, res->user_errors[i].message ? res->user_errors[i].message : "?");
+	}
+	if (sb.len == 0)
+		sb_add(&sb, res->err.msg[0] ? res->err.msg : "Shopify refused the request");
+	return sb_detach(&sb);
+}
+
+static void on_created(void *arg, struct sh_result *res,
+		       struct sh_order_list *orders)
+{
+	struct create_job *j = arg;
+	struct run_ctx *rc = j->rc;
+	struct work_item *w = j->w;
+	char *msg;
+
+	if (res->oc == HTTP_OUTCOME_OK && res->nuser_errors == 0 &&
+	    res->err.cls == ERR_NONE && orders && orders->n == 1) {
+		link_order(rc, w, j->act, &orders->v[0], j->intent_id, 1);
+		return;
+	}
+	if (res->oc == HTTP_OUTCOME_UNKNOWN) {
+		/* The order may exist now: look before anything is resent. */
+		intent_end(rc, j->intent_id, INTENT_UNKNOWN, res->err.msg);
+		w->needs_refresh = 1;
+		w->create_intent_open = 1;
+		record_order(rc, w, SYNC_FAILED, "OUTCOME_UNKNOWN", res->err.msg,
+			     RETRY_AUTO);
+		return;
+	}
+	platform_refused_us(rc, &res->err);
+	msg = user_errors_text(res);
+	intent_end(rc, j->intent_id, INTENT_FAILED, msg);
+	{
+		const char *code = res->nuser_errors ? "SHOPIFY_USER_ERROR"
+			: (res->err.code[0] && reason_lookup(res->err.code) ? res->err.code
+			   : (res->oc == HTTP_OUTCOME_OK ? "PLATFORM_ERROR" : "NETWORK_ERROR"));
+		enum retry_class rcl = res->nuser_errors ? RETRY_AFTER_FIX : RETRY_AUTO;
+		char *reason = xasprintf("Shopify did not create the order: %s", msg);
+
+		if (strstr(msg, "5 orders per minute") || strstr(msg, "too many orders"))
+			code = "SHOPIFY_ORDER_LIMIT";
+		record_order(rc, w, SYNC_FAILED, code, reason, rcl);
+		count_order(rc, SYNC_FAILED);
+		add_item(rc, w, "order", "tiktok_to_shopify", "create_order",
+			 SYNC_FAILED, code, reason, NULL, rcl, 0);
+		free(reason);
+	}
+	free(msg);
+}
+
+static void start_create(struct create_job *j)
+{
+	struct run_ctx *rc = j->rc;
+	struct work_item *w = j->w;
+	json_t *payload;
+	struct err e;
+	char *vars;
+
+	err_clear(&e);
+	if (rc->aborted)
+		return;
+	if (rc->dry_run) {
+		add_item(rc, w, "order", "tiktok_to_shopify", "create_order",
+			 SYNC_NOT_SYNCED, NULL, NULL,
+			 "dry run: would create this order in Shopify", RETRY_NONE, 0);
+		return;
+	}
+	vars = shopify_order_create_variables(j->act->order);
+	payload = json_pack("{s:s}", "variables_sha", "");
+	json_object_set_new(payload, "order_create",
+			    vars ? json_loads(vars, 0, NULL) : json_null());
+	free(vars);
+	/* 1. intent, committed */
+	if (intent_begin(rc, "order_create", w->tt_id, w->tt_id, payload,
+			 &j->intent_id) != 0)
+		return;
+	w->create_intent_open = 1;
+	/* 2. the call; 3. the outcome in on_created */
+	if (rc->sho->order_create(rc->sh, j->act->order, on_created, j, &e) != 0) {
+		intent_end(rc, j->intent_id, INTENT_FAILED, e.msg);
+		record_order(rc, w, SYNC_FAILED, "PLATFORM_ERROR", e.msg, RETRY_AUTO);
+		add_item(rc, w, "order", "tiktok_to_shopify", "create_order",
+			 SYNC_FAILED, "PLATFORM_ERROR", e.msg, NULL, RETRY_AUTO, 0);
+	}
+	rc->rep.stats.sh_writes++;
+}
+
+static const struct sh_order *find_by_tiktok_id(const struct sh_order_list *l,
+						const char *tt_id)
+{
+	size_t i;
+
+	for (i = 0; l && i < l->n; i++) {
+		const struct sh_order *o = &l->v[i];
+
+		if ((o->source_identifier && strcmp(o->source_identifier, tt_id) == 0) ||
+		    (o->tiktok_order_id && strcmp(o->tiktok_order_id, tt_id) == 0))
+			if (o->cancelled_at == 0 || i + 1 == l->n)
+				return o;
+	}
+	return NULL;
+}
+
+static void on_lookup(void *arg, struct sh_result *res,
+		      struct sh_order_list *orders)
+{
+	struct lookup_batch *b = arg;
+	struct run_ctx *rc = b->rc;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		struct create_job *j = b->jobs[i];
+		const struct sh_order *found;
+
+		if (res->oc != HTTP_OUTCOME_OK || res->err.cls != ERR_NONE) {
+			char *reason = xasprintf("could not check Shopify for an existing "
+						 "order before creating it: %s", res->err.msg);
+
+			platform_refused_us(rc, &res->err);
+			record_order(rc, j->w, SYNC_FAILED, "NETWORK_ERROR", reason, RETRY_AUTO);
+			count_order(rc, SYNC_FAILED);
+			add_item(rc, j->w, "order", "tiktok_to_shopify", "create_order",
+				 SYNC_FAILED, "NETWORK_ERROR", reason, NULL, RETRY_AUTO, 0);
+			free(reason);
+			continue;
+		}
+		found = find_by_tiktok_id(orders, j->w->tt_id);
+		if (found) {
+			if (rc->dry_run) {
+				char *d = xasprintf("dry run: already in Shopify as %s; would link it",
+						    found->name ? found->name : found->id);
+
+				add_item(rc, j->w, "order", "tiktok_to_shopify", "link_order",
+					 SYNC_NOT_SYNCED, NULL, NULL, d, RETRY_NONE, 0);
+				free(d);
+				continue;
+			}
+			link_order(rc, j->w, j->act, found, 0, 0);
+			continue;
+		}
+		start_create(j);
+	}
+	free(b);
+}
+
+static void on_cancelled(void *arg, struct sh_result *res)
+{
+	struct create_job *j = arg;
+	struct run_ctx *rc = j->rc;
+	struct work_item *w = j->w;
+	struct err e;
+	char *msg = NULL;
+	int already = 0;
+
+	err_clear(&e);
+	if (res->oc == HTTP_OUTCOME_UNKNOWN) {
+		intent_end(rc, j->intent_id, INTENT_UNKNOWN, res->err.msg);
+		w->needs_refresh = 1;
+		return;
+	}
+	if (res->nuser_errors) {
+		msg = user_errors_text(res);
+		already = strstr(msg, "already") != NULL && strstr(msg, "cancel") != NULL;
+	}
+	if (res->oc == HTTP_OUTCOME_OK && res->err.cls == ERR_NONE &&
+	    (res->nuser_errors == 0 || already)) {
+		intent_end(rc, j->intent_id, INTENT_DONE, "cancelled");
+		if (state_order_set_cancel_state(rc->st, w->tt_id, 1, &e) != 0)
+			state_trouble(rc, &e);
+		reload_rec(rc, w);
+		rc->rep.stats.orders_cancelled++;
+		add_item(rc, w, "order", "tiktok_to_shopify", "cancel_order", SYNC_SYNCED,
+			 NULL, NULL,
+			 "TikTok cancelled this order: cancelled in Shopify (restocked, no refund)",
+			 RETRY_NONE, 0);
+	} else {
+		char *reason;
+
+		platform_refused_us(rc, &res->err);
+		if (msg == NULL)
+			msg = xstrdup(res->err.msg);
+		intent_end(rc, j->intent_id, INTENT_FAILED, msg);
+		reason = xasprintf("TikTok cancelled this order but Shopify refused to "
+				   "cancel %s: %s", w->rec.sh_name ? w->rec.sh_name : "it", msg);
+		add_item(rc, w, "order", "tiktok_to_shopify", "cancel_order", SYNC_FAILED,
+			 "SHOPIFY_CANCEL_FAILED", reason, NULL, RETRY_AUTO, 1);
+		free(reason);
+	}
+	free(msg);
+}
+
+static void start_cancel(struct create_job *j)
+{
+	struct run_ctx *rc = j->rc;
+	struct work_item *w = j->w;
+	struct err e;
+
+	err_clear(&e);
+	if (rc->dry_run) {
+		add_item(rc, w, "order", "tiktok_to_shopify", "cancel_order",
+			 SYNC_NOT_SYNCED, NULL, NULL,
+			 "dry run: TikTok cancelled this order; would cancel it in Shopify",
+			 RETRY_NONE, 1);
+		return;
+	}
+	if (intent_begin(rc, "order_cancel", w->tt_id, w->tt_id,
+			 json_pack("{s:s}", "order", j->act->sh_order_id), &j->intent_id) != 0)
+		return;
+	if (rc->sho->order_cancel(rc->sh, j->act->sh_order_id,
+				  "TikTok Shop cancelled this order (ttsync)",
+				  on_cancelled, j, &e) != 0) {
+		intent_end(rc, j->intent_id, INTENT_FAILED, e.msg);
+		add_item(rc, w, "order", "tiktok_to_shopify", "cancel_order", SYNC_FAILED,
+			 "SHOPIFY_CANCEL_FAILED", e.msg, NULL, RETRY_AUTO, 1);
+	}
+	rc->rep.stats.sh_writes++;
+}
+
+static void apply_order_record(struct run_ctx *rc, struct work_item *w,
+			       const struct action *a)
+{
+	/* Re-stating an unchanged status is not news for the report, except
+	 * failures (the morning list) and skips seen in this window. */
+	int unchanged = w->rec.status == a->status &&
+			((w->rec.reason_code == NULL && a->reason_code == NULL) ||
+			 (w->rec.reason_code && a->reason_code &&
+			  strcmp(w->rec.reason_code, a->reason_code) == 0));
+
+	record_order(rc, w, a->status, a->reason_code, a->reason, a->retry);
+	if (a->reason_code && strcmp(a->reason_code, "CANCELLED_AFTER_FULFILLMENT") == 0 &&
+	    !rc->dry_run) {
+		struct err e;
+
+		err_clear(&e);
+		if (state_order_set_cancel_state(rc->st, w->tt_id, 2, &e) != 0)
+			state_trouble(rc, &e);
+	}
+	if (unchanged && a->status != SYNC_FAILED && !w->from_tt_window && !a->alert)
+		return;
+	count_order(rc, a->status);
+	add_item(rc, w, "order", "tiktok_to_shopify", "none", a->status,
+		 a->reason_code, a->reason, NULL, a->retry, a->alert);
+}
+
+static int order_round(struct run_ctx *rc, int round, struct err *e)
+{
+	struct plan_order *pos = NULL;
+	struct plan_settings ps;
+	struct action_list al;
+	struct create_job *jobs = NULL;
+	struct lookup_batch *batch = NULL;
+	size_t i, n = 0, nj = 0;
+	int ret = -1;
+
+	action_list_init(&al);
+	pos = xcalloc(rc->nitems ? rc->nitems : 1, sizeof(*pos));
+	for (i = 0; i < rc->nitems; i++) {
+		struct work_item *w = &rc->items[i];
+
+		if (!w->have_tt || (round > 0 && !w->needs_refresh))
+			continue;
+		work_to_plan(rc, w, &pos[n++]);
+	}
+	for (i = 0; i < rc->nitems; i++)
+		rc->items[i].needs_refresh = rc->items[i].needs_replan = 0;
+	memset(&ps, 0, sizeof(ps));
+	ps.cfg = rc->cfg;
+	ps.now = rc->now;
+	ps.orders_enabled = rc->mode != RUN_SYNC_FULFILLMENTS;
+	ps.orders_auto = rc->mode == RUN_SCHEDULED && rc->cfg->order_auto_sync;
+	ps.fulfillments_enabled = rc->mode != RUN_SYNC_ORDERS;
+	ps.fulfillments_auto = rc->mode == RUN_SCHEDULED && rc->cfg->fulfillment_auto_sync;
+	if (plan_orders(pos, n, &ps, &al, e) != 0)
+		goto cleanup;
+	jobs = xcalloc(al.n ? al.n : 1, sizeof(*jobs));
+	for (i = 0; i < al.n && !rc->aborted; i++) {
+		const struct action *a = &al.v[i];
+		struct work_item *w = work_find(rc, a->tt_order_id);
+
+		if (w == NULL)
+			continue;
+		switch (a->kind) {
+		case ACT_ORDER_RECORD:
+			apply_order_record(rc, w, a);
+			break;
+		case ACT_ORDER_CREATE:
+			jobs[nj].rc = rc;
+			jobs[nj].w = w;
+			jobs[nj].act = a;
+			if (batch == NULL) {
+				batch = xcalloc(1, sizeof(*batch));
+				batch->rc = rc;
+			}
+			batch->jobs[batch->n++] = &jobs[nj++];
+			if (batch->n == LOOKUP_BATCH) {
+				char *ids[LOOKUP_BATCH];
+				size_t k;
+
+				for (k = 0; k < batch->n; k++)
+					ids[k] = batch->jobs[k]->w->tt_id;
+				if (rc->sho->find_orders_by_tiktok_id(rc->sh, ids, batch->n,
+								      on_lookup, batch, e) != 0) {
+					free(batch);
+					batch = NULL;
+					goto cleanup;
+				}
+				batch = NULL;
+			}
+			break;
+		case ACT_ORDER_CANCEL:
+			jobs[nj].rc = rc;
+			jobs[nj].w = w;
+			jobs[nj].act = a;
+			start_cancel(&jobs[nj++]);
+			break;
+		default:
+			break;
+		}
+	}
+	if (batch && batch->n) {
+		char *ids[LOOKUP_BATCH];
+		size_t k;
+
+		for (k = 0; k < batch->n; k++)
+			ids[k] = batch->jobs[k]->w->tt_id;
+		if (rc->sho->find_orders_by_tiktok_id(rc->sh, ids, batch->n, on_lookup,
+						      batch, e) != 0) {
+			free(batch);
+			batch = NULL;
+			goto cleanup;
+		}
+		batch = NULL;
+	} else {
+		free(batch);
+		batch = NULL;
+	}
+	if (http_run(rc->http, e) != 0)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	free(batch);
+	free(jobs);
+	action_list_free(&al);
+	free(pos);
+	return ret;
+}
+
+static int any_refresh(struct run_ctx *rc)
+{
+	size_t i;
+
+	for (i = 0; i < rc->nitems; i++)
+		if (rc->items[i].needs_refresh || rc->items[i].needs_replan)
+			return 1;
+	return 0;
+}
+
+int apply_orders(struct run_ctx *rc, struct err *e)
+{
+	int round;
+
+	for (round = 0; round < MAX_ROUNDS; round++) {
+		if (order_round(rc, round, e) != 0)
+			return -1;
+		if (rc->aborted) {
+			*e = rc->abort_err;
+			return -1;
+		}
+		if (!any_refresh(rc))
+			break;
+		/* Unknown outcomes: read both platforms again, then re-plan. */
+		if (round + 1 < MAX_ROUNDS && refetch_items(rc, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- fulfillments ------------------------------------------------------ */
+
+struct ful_job {
+	struct run_ctx *rc;
+	struct work_item *w;
+	const struct action *act;
+	int64_t intent_id;
+	int *progress;
+};
+
+static const char *ful_direction(const struct action *a)
+{
+	if (a->kind == ACT_SHIP_PACKAGE || a->kind == ACT_UPDATE_SHIPPING ||
+	    (a->ful && a->ful->dir == FUL_PUSH))
+		return "shopify_to_tiktok";
+	return "tiktok_to_shopify";
+}
+
+static char *ful_detail(const struct action *a, const char *extra)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const struct ful_rec *f = a->ful;
+
+	sb_add(&sb, a->ful_key ? a->ful_key : "");
+	if (a->tracking_number || (f && f->tracking_number))
+		sb_addf(&sb, "; tracking %s",
+			a->tracking_number ? a->tracking_number : f->tracking_number);
+	if (a->provider_name || (f && f->provider_name))
+		sb_addf(&sb, "; TikTok provider %s",
+			a->provider_name ? a->provider_name : f->provider_name);
+	if (f && f->carrier)
+		sb_addf(&sb, "; carrier %s", f->carrier);
+	if (a->event_status)
+		sb_addf(&sb, "; event %s", a->event_status);
+	if (extra && *extra)
+		sb_addf(&sb, "; %s", extra);
+	return sb_detach(&sb);
+}
+
+/* Store a fulfillment record (copy of the plan's, with changes). */
+static int put_ful(struct run_ctx *rc, struct ful_rec *f, int64_t intent_id,
+		   enum intent_state ist, const char *result)
+{
+	struct err e;
+
+	err_clear(&e);
+	if (rc->dry_run)
+		return 0;
+	f->updated_at = rc->now;
+	if (state_begin(rc->st, &e) != 0)
+		goto fail;
+	if (intent_id > 0 &&
+	    state_intent_finish(rc->st, intent_id, ist, result, rc->now, &e) != 0)
+		goto fail_tx;
+	if (state_ful_put(rc->st, f, &e) != 0 || state_commit(rc->st, &e) != 0)
+		goto fail_tx;
+	return 0;
+fail_tx:
+	state_rollback(rc->st);
+fail:
+	state_trouble(rc, &e);
+	return -1;
+}
+
+static void set_str(char **dst, const char *src)
+{
+	char *v = xstrdup(src);
+
+	free(*dst);
+	*dst = v;
+}
+
+static void ful_failed(struct ful_job *j, const char *code, const char *reason,
+		       enum retry_class retry, const char *action_name,
+		       enum intent_state ist)
+{
+	struct run_ctx *rc = j->rc;
+	struct ful_rec f;
+	const struct reason *rs = reason_lookup(code);
+	char *detail = ful_detail(j->act, NULL);
+
+	memset(&f, 0, sizeof(f));
+	if (j->act->ful) {
+		f = *j->act->ful;
+		f.reason_code = (char *)code;
+		f.reason = (char *)reason;
+		f.remedy = rs ? (char *)rs->remedy : NULL;
+		f.retry = retry;
+		/* A failed tracking update or event keeps the shipment synced. */
+		if (j->act->kind == ACT_SHIP_PACKAGE || j->act->kind == ACT_FULFILLMENT_CREATE)
+			f.status = SYNC_FAILED;
+		put_ful(rc, &f, j->intent_id, ist, reason);
+	} else if (j->intent_id > 0) {
+		intent_end(rc, j->intent_id, ist, reason);
+	}
+	rc->rep.stats.ful_failed++;
+	add_item(rc, j->w, "fulfillment", ful_direction(j->act), action_name,
+		 SYNC_FAILED, code, reason, detail, retry, 0);
+	free(detail);
+}
+
+static void on_shipped(void *arg, struct tt_result *res, struct tt_ship_result *ship)
+{
+	struct ful_job *j = arg;
+	struct run_ctx *rc = j->rc;
+	const struct action *a = j->act;
+	struct ful_rec f;
+	char *detail;
+
+	if (res->oc == HTTP_OUTCOME_OK && res->code == 0 && ship) {
+		memset(&f, 0, sizeof(f));
+		f = *a->ful;
+		f.status = SYNC_SYNCED;
+		f.reason_code = f.reason = f.remedy = NULL;
+		f.retry = RETRY_NONE;
+		f.tt_package_id = ship->package_id;
+		f.shipped_at = rc->now;
+		f.warning = ship->warning;
+		if (put_ful(rc, &f, j->intent_id, INTENT_DONE, ship->package_id) == 0) {
+			rc->rep.stats.ful_pushed++;
+			(*j->progress)++;
+			detail = ful_detail(a, ship->warning ? ship->warning : NULL);
+			add_item(rc, j->w, "fulfillment", "shopify_to_tiktok", "ship_package",
+				 SYNC_SYNCED, NULL, NULL, detail, RETRY_NONE, 0);
+			free(detail);
+		}
+		return;
+	}
+	if (res->oc == HTTP_OUTCOME_UNKNOWN) {
+		/* Re-read the order: shipped with our tracking = synced. */
+		j->w->needs_refresh = 1;
+		ful_failed(j, "OUTCOME_UNKNOWN", res->err.msg, RETRY_AUTO, "ship_package",
+			   INTENT_UNKNOWN);
+		return;
+	}
+	platform_refused_us(rc, &res->err);
+	if (res->code > 0) {
+		const char *code = reason_from_tiktok_code(res->code, res->message);
+		const struct reason *rs = reason_lookup(code);
+		char *reason = xasprintf("TikTok refused the shipment (%ld: %s)", res->code,
+					 res->message ? res->message : "");
+
+		/* "Already shipped": maybe by our own lost call; look again. */
+		if (strcmp(code, "ALREADY_SHIPPED_OTHER_TRACKING") == 0 ||
+		    strcmp(code, "ITEMS_FULFILLED_DIFFERENTLY") == 0)
+			j->w->needs_refresh = 1;
+		ful_failed(j, code, reason, rs ? rs->retry : RETRY_AUTO, "ship_package",
+			   INTENT_FAILED);
+		free(reason);
+		return;
+	}
+	ful_failed(j, "NETWORK_ERROR", res->err.msg, RETRY_AUTO, "ship_package",
+		   INTENT_FAILED);
+}
+
+static void on_updated(void *arg, struct tt_result *res)
+{
+	struct ful_job *j = arg;
+	struct run_ctx *rc = j->rc;
+	const struct action *a = j->act;
+	struct ful_rec f;
+	char *detail;
+
+	if (res->oc == HTTP_OUTCOME_OK && res->code == 0) {
+		f = *a->ful;
+		f.status = SYNC_SYNCED;
+		f.reason_code = f.reason = f.remedy = NULL;
+		f.retry = RETRY_NONE;
+		if (put_ful(rc, &f, j->intent_id, INTENT_DONE, a->tracking_number) == 0) {
+			rc->rep.stats.ful_updated++;
+			(*j->progress)++;
+			detail = ful_detail(a, "tracking number updated on TikTok (the one "
+					       "change TikTok allows)");
+			add_item(rc, j->w, "fulfillment", "shopify_to_tiktok",
+				 "update_tracking", SYNC_SYNCED, NULL, NULL, detail,
+				 RETRY_NONE, 0);
+			free(detail);
+		}
+		return;
+	}
+	if (res->oc == HTTP_OUTCOME_UNKNOWN) {
+		j->w->needs_refresh = 1;
+		ful_failed(j, "OUTCOME_UNKNOWN", res->err.msg, RETRY_AUTO,
+			   "update_tracking", INTENT_UNKNOWN);
+		return;
+	}
+	platform_refused_us(rc, &res->err);
+	if (res->code > 0) {
+		const char *code = reason_from_tiktok_code(res->code, res->message);
+		const struct reason *rs = reason_lookup(code);
+		char *reason = xasprintf("TikTok refused the tracking update to %s (%ld: %s)",
+					 a->tracking_number ? a->tracking_number : "?",
+					 res->code, res->message ? res->message : "");
+
+		ful_failed(j, code, reason, rs ? rs->retry : RETRY_PERSON,
+			   "update_tracking", INTENT_FAILED);
+		free(reason);
+		return;
+	}
+	ful_failed(j, "NETWORK_ERROR", res->err.msg, RETRY_AUTO, "update_tracking",
+		   INTENT_FAILED);
+}
+
+static void on_fulfilled(void *arg, struct sh_result *res, struct sh_fulfillment *sf)
+{
+	struct ful_job *j = arg;
+	struct run_ctx *rc = j->rc;
+	const struct action *a = j->act;
+	struct ful_rec f;
+	char *detail, *msg;
+
+	if (res->oc == HTTP_OUTCOME_OK && res->err.cls == ERR_NONE &&
+	    res->nuser_errors == 0 && sf && sf->id) {
+		f = *a->ful;
+		f.status = SYNC_SYNCED;
+		f.reason_code = f.reason = f.remedy = NULL;
+		f.retry = RETRY_NONE;
+		f.sh_fulfillment_id = sf->id;
+		if (put_ful(rc, &f, j->intent_id, INTENT_DONE, sf->id) == 0) {
+			rc->rep.stats.ful_pulled++;
+			(*j->progress)++;
+			j->w->needs_replan = 1;	/* events may follow in this run */
+			detail = ful_detail(a, sf->name);
+			add_item(rc, j->w, "fulfillment", "tiktok_to_shopify",
+				 "create_fulfillment", SYNC_SYNCED, NULL, NULL, detail,
+				 RETRY_NONE, 0);
+			free(detail);
+		}
+		return;
+	}
+	if (res->oc == HTTP_OUTCOME_UNKNOWN) {
+		j->w->needs_refresh = 1;
+		ful_failed(j, "OUTCOME_UNKNOWN", res->err.msg, RETRY_AUTO,
+			   "create_fulfillment", INTENT_UNKNOWN);
+		return;
+	}
+	platform_refused_us(rc, &res->err);
+	msg = user_errors_text(res);
+	{
+		char *reason = xasprintf("Shopify did not create the fulfillment: %s", msg);
+		const char *code = strstr(msg, "unfulfillable status") ||
+				   strstr(msg, "closed") ? "FULFILLMENT_ORDER_CLOSED"
+				   : (res->nuser_errors ? "SHOPIFY_USER_ERROR" : "NETWORK_ERROR");
+
+		ful_failed(j, code, reason,
+			   res->nuser_errors ? RETRY_AFTER_FIX : RETRY_AUTO,
+			   "create_fulfillment", INTENT_FAILED);
+		free(reason);
+	}
+	free(msg);
+}
+
+static void on_event(void *arg, struct sh_result *res)
+{
+	struct ful_job *j = arg;
+	struct run_ctx *rc = j->rc;
+	const struct action *a = j->act;
+	struct ful_rec f;
+	char *detail, *msg;
+
+	if (res->oc == HTTP_OUTCOME_OK && res->err.cls == ERR_NONE &&
+	    res->nuser_errors == 0) {
+		f = *a->ful;
+		f.events_sent |= a->event_bit;
+		if (put_ful(rc, &f, j->intent_id, INTENT_DONE, a->event_status) == 0) {
+			rc->rep.stats.ful_events++;
+			(*j->progress)++;
+			detail = ful_detail(a, NULL);
+			add_item(rc, j->w, "fulfillment", "tiktok_to_shopify",
+				 "fulfillment_event", SYNC_SYNCED, NULL, NULL, detail,
+				 RETRY_NONE, 0);
+			free(detail);
+		}
+		return;
+	}
+	if (res->oc == HTTP_OUTCOME_UNKNOWN) {
+		intent_end(rc, j->intent_id, INTENT_UNKNOWN, res->err.msg);
+		j->w->needs_refresh = 1;
+		return;
+	}
+	platform_refused_us(rc, &res->err);
+	msg = user_errors_text(res);
+	intent_end(rc, j->intent_id, INTENT_FAILED, msg);
+	detail = ful_detail(a, NULL);
+	{
+		char *reason = xasprintf("Shopify did not record the %s event: %s",
+					 a->event_status ? a->event_status : "", msg);
+
+		rc->rep.stats.ful_failed++;
+		add_item(rc, j->w, "fulfillment", "tiktok_to_shopify", "fulfillment_event",
+			 SYNC_FAILED, res->nuser_errors ? "SHOPIFY_USER_ERROR" : "NETWORK_ERROR",
+			 reason, detail, RETRY_AUTO, 0);
+		free(reason);
+	}
+	free(detail);
+	free(msg);
+}
+
+static json_t *ful_payload(const struct action *a)
+{
+	json_t *p = json_object();
+	json_t *ids = json_array();
+	size_t i;
+
+	json_object_set_new(p, "key", json_string(a->ful_key ? a->ful_key : ""));
+	if (a->tracking_number)
+		json_object_set_new(p, "tracking_number", json_string(a->tracking_number));
+	if (a->provider_id)
+		json_object_set_new(p, "provider_id", json_string(a->provider_id));
+	if (a->package_id)
+		json_object_set_new(p, "package_id", json_string(a->package_id));
+	if (a->event_status)
+		json_object_set_new(p, "event", json_string(a->event_status));
+	for (i = 0; i < a->ntt_line_ids; i++)
+		json_array_append_new(ids, json_string(a->tt_line_ids[i]));
+	json_object_set_new(p, "line_item_ids", ids);
+	return p;
+}
+
+static void start_ful_action(struct ful_job *j)
+{
+	struct run_ctx *rc = j->rc;
+	const struct action *a = j->act;
+	const char *kind = NULL, *name = action_kind_name(a->kind);
+	struct err e;
+	int rcode = 0;
+
+	err_clear(&e);
+	if (rc->aborted)
+		return;
+	if (rc->dry_run) {
+		char *detail = ful_detail(a, "dry run: would do this");
+
+		add_item(rc, j->w, "fulfillment", ful_direction(a), name, SYNC_NOT_SYNCED,
+			 NULL, NULL, detail, RETRY_NONE, 0);
+		free(detail);
+		return;
+	}
+	switch (a->kind) {
+	case ACT_SHIP_PACKAGE:
+		kind = "ship_package";
+		break;
+	case ACT_UPDATE_SHIPPING:
+		kind = "update_shipping";
+		break;
+	case ACT_FULFILLMENT_CREATE:
+		kind = "fulfillment_create";
+		break;
+	case ACT_FULFILLMENT_EVENT:
+		kind = "fulfillment_event";
+		break;
+	default:
+		return;
+	}
+	if (intent_begin(rc, kind, a->ful_key, j->w->tt_id, ful_payload(a),
+			 &j->intent_id) != 0)
+		return;
+	switch (a->kind) {
+	case ACT_SHIP_PACKAGE:
+		rcode = rc->tto->ship_package(rc->tt, j->w->tt_id, a->tt_line_ids,
+					      a->ntt_line_ids, a->tracking_number,
+					      a->provider_id, on_shipped, j, &e);
+		rc->rep.stats.tt_writes++;
+		break;
+	case ACT_UPDATE_SHIPPING:
+		rcode = rc->tto->update_package_shipping(rc->tt, a->package_id,
+							 a->tracking_number, a->provider_id,
+							 on_updated, j, &e);
+		rc->rep.stats.tt_writes++;
+		break;
+	case ACT_FULFILLMENT_CREATE:
+		rcode = rc->sho->fulfillment_create(rc->sh, a->fulfillment, on_fulfilled,
+						    j, &e);
+		rc->rep.stats.sh_writes++;
+		break;
+	case ACT_FULFILLMENT_EVENT:
+		rcode = rc->sho->fulfillment_event_create(rc->sh, a->sh_fulfillment_id,
+							  a->event_status, a->happened_at,
+							  on_event, j, &e);
+		rc->rep.stats.sh_writes++;
+		break;
+	default:
+		break;
+	}
+	if (rcode != 0)
+		ful_failed(j, "PLATFORM_ERROR", e.msg, RETRY_AUTO, name, INTENT_FAILED);
+}
+
+static void apply_ful_record(struct run_ctx *rc, struct work_item *w,
+			     const struct action *a)
+{
+	const struct ful_rec *old = NULL;
+	struct ful_rec f;
+	size_t i;
+	char *detail;
+
+	for (i = 0; i < w->nfuls; i++)
+		if (a->ful_key && strcmp(w->fuls[i].key, a->ful_key) == 0)
+			old = &w->fuls[i];
+	if (a->ful) {
+		f = *a->ful;
+		f.status = a->status;
+		f.reason_code = a->reason_code;
+		f.reason = a->reason;
+		f.retry = a->retry;
+		{
+			const struct reason *rs = a->reason_code ? reason_lookup(a->reason_code) : NULL;
+
+			f.remedy = rs ? (char *)rs->remedy : NULL;
+		}
+		put_ful(rc, &f, 0, INTENT_DONE, NULL);
+		if (!rc->dry_run && a->status == SYNC_SYNCED && a->ful_key) {
+			struct err e;
+			const char *kind = a->ful->dir == FUL_PUSH ? "ship_package"
+								  : "fulfillment_create";
+
+			/* A record made from what the platform shows resolves
+			 * any intent a crash left open. */
+			err_clear(&e);
+			if (state_intent_close_all(rc->st, kind, a->ful_key, INTENT_DONE,
+						   "found on the platform", rc->now, &e) != 0)
+				state_trouble(rc, &e);
+		}
+	}
+	if (old && old->status == a->status && a->status != SYNC_FAILED &&
+	    ((old->reason_code == NULL && a->reason_code == NULL) ||
+	     (old->reason_code && a->reason_code &&
+	      strcmp(old->reason_code, a->reason_code) == 0)))
+		return;
+	if (a->status == SYNC_FAILED)
+		rc->rep.stats.ful_failed++;
+	detail = ful_detail(a, NULL);
+	add_item(rc, w, "fulfillment", ful_direction(a), "none", a->status,
+		 a->reason_code, a->reason, detail, a->retry, a->alert);
+	free(detail);
+}
+
+static int reload_fuls(struct run_ctx *rc, struct work_item *w)
+{
+	struct err e;
+
+	err_clear(&e);
+	if (rc->dry_run)
+		return 0;
+	ful_rec_free_array(w->fuls, w->nfuls);
+	w->fuls = NULL;
+	w->nfuls = 0;
+	if (state_ful_list_for_order(rc->st, w->tt_id, &w->fuls, &w->nfuls, &e) != 0) {
+		state_trouble(rc, &e);
+		return -1;
+	}
+	return 0;
+}
+
+static int ful_round(struct run_ctx *rc, int round, int *progress, struct err *e)
+{
+	struct plan_order *pos;
+	struct plan_settings ps;
+	struct action_list al;
+	struct ful_job *jobs = NULL;
+	size_t i, n = 0, nj = 0;
+	int ret = -1;
+
+	action_list_init(&al);
+	pos = xcalloc(rc->nitems ? rc->nitems : 1, sizeof(*pos));
+	for (i = 0; i < rc->nitems; i++) {
+		struct work_item *w = &rc->items[i];
+
+		if (!w->have_tt || w->rec.sh_gid == NULL || !w->have_sh)
+			continue;
+		if (round > 0 && !w->needs_refresh && !w->needs_replan)
+			continue;
+		work_to_plan(rc, w, &pos[n++]);
+	}
+	for (i = 0; i < rc->nitems; i++)
+		rc->items[i].needs_refresh = rc->items[i].needs_replan = 0;
+	memset(&ps, 0, sizeof(ps));
+	ps.cfg = rc->cfg;
+	ps.now = rc->now;
+	ps.orders_enabled = rc->mode != RUN_SYNC_FULFILLMENTS;
+	ps.orders_auto = rc->mode == RUN_SCHEDULED && rc->cfg->order_auto_sync;
+	ps.fulfillments_enabled = rc->mode != RUN_SYNC_ORDERS;
+	ps.fulfillments_auto = rc->mode == RUN_SCHEDULED && rc->cfg->fulfillment_auto_sync;
+	if (plan_fulfillments(pos, n, &ps, &al, e) != 0)
+		goto cleanup;
+	jobs = xcalloc(al.n ? al.n : 1, sizeof(*jobs));
+	for (i = 0; i < al.n && !rc->aborted; i++) {
+		const struct action *a = &al.v[i];
+		struct work_item *w = work_find(rc, a->tt_order_id);
+
+		if (w == NULL)
+			continue;
+		if (a->kind == ACT_FUL_RECORD || a->kind == ACT_ORDER_RECORD) {
+			apply_ful_record(rc, w, a);
+			continue;
+		}
+		jobs[nj].rc = rc;
+		jobs[nj].w = w;
+		jobs[nj].act = a;
+		jobs[nj].progress = progress;
+		start_ful_action(&jobs[nj++]);
+	}
+	if (http_run(rc->http, e) != 0)
+		goto cleanup;
+	for (i = 0; i < rc->nitems; i++)
+		reload_fuls(rc, &rc->items[i]);
+	ret = 0;
+cleanup:
+	free(jobs);
+	action_list_free(&al);
+	free(pos);
+	return ret;
+}
+
+int apply_fulfillments(struct run_ctx *rc, struct err *e)
+{
+	int round, progress;
+
+	for (round = 0; round < MAX_ROUNDS; round++) {
+		progress = 0;
+		if (ful_round(rc, round, &progress, e) != 0)
+			return -1;
+		if (rc->aborted) {
+			*e = rc->abort_err;
+			return -1;
+		}
+		if (!any_refresh(rc))
+			break;
+		if (round + 1 < MAX_ROUNDS && refetch_items(rc, e) != 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,1073 @@
+/*
+ * fetch.c - stage 3 and 4 of a run: build the in-memory working set.
+ *
+ *  - the TikTok window: the first run of a store reads the past
+ *    backfill_days by create time; later runs read from the last committed
+ *    cursor minus the overlap, by update time, to the end of the pages.
+ *    Each order's snapshot is recorded before the cursor moves; a bad order
+ *    fails alone. Manual syncs read the chosen orders by id instead.
+ *  - from the state: orders whose earlier attempt is unresolved (open
+ *    intents), failures that retry by themselves, and (automatic order
+ *    sync) every eligible order still not synced;
+ *  - the Shopify window (orders tagged by ttsync, by update time) and, for
+ *    linked orders not in it, the orders by id;
+ *  - what planning needs: SKU -> variant resolutions, the shipping
+ *    providers of each delivery option, unit maps, fulfillment records.
+ * Owns the work items (freed by work_free_all).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmd.h"
+#include "run.h"
+
+#define TT_DETAIL_BATCH 50	/* Get Order Detail takes at most 50 ids */
+#define SH_NODES_BATCH 25	/* nodes(ids:) per request, keeps cost low */
+#define CURSOR_TT_EPOCH "tt_epoch"	/* create-time start of the first backfill */
+#define CURSOR_TT_UPDATE "tt_update"	/* TikTok update_time high-water mark */
+#define CURSOR_SH_UPDATE "sh_update"	/* Shopify updated_at high-water mark */
+
+/* ---- working set ------------------------------------------------------- */
+
+struct work_item *work_find(struct run_ctx *rc, const char *tt_id)
+{
+	size_t i;
+
+	for (i = 0; i < rc->nitems; i++)
+		if (strcmp(rc->items[i].tt_id, tt_id) == 0)
+			return &rc->items[i];
+	return NULL;
+}
+
+struct work_item *work_add(struct run_ctx *rc, const char *tt_id)
+{
+	struct work_item *w = work_find(rc, tt_id);
+
+	if (w)
+		return w;
+	if (rc->nitems == rc->capitems) {
+		rc->capitems = rc->capitems ? rc->capitems * 2 : 64;
+		rc->items = xrealloc(rc->items, rc->capitems * sizeof(*rc->items));
+	}
+	w = &rc->items[rc->nitems++];
+	memset(w, 0, sizeof(*w));
+	w->tt_id = xstrdup(tt_id);
+	return w;
+}
+
+static void work_item_free(struct work_item *w)
+{
+	size_t i;
+
+	free(w->tt_id);
+	tt_order_free(&w->tt);
+	free(w->raw);
+	order_rec_free(&w->rec);
+	sh_order_free(&w->sh);
+	unit_map_free(w->units, w->nunits);
+	ful_rec_free_array(w->fuls, w->nfuls);
+	for (i = 0; i < w->nskus; i++)
+		sku_resolution_free(&w->skus[i]);
+	free(w->skus);
+	memset(w, 0, sizeof(*w));
+}
+
+void work_free_all(struct run_ctx *rc)
+{
+	size_t i;
+
+	for (i = 0; i < rc->nitems; i++)
+		work_item_free(&rc->items[i]);
+	free(rc->items);
+	rc->items = NULL;
+	rc->nitems = rc->capitems = 0;
+}
+
+const struct tt_provider_list *work_providers(struct run_ctx *rc,
+					       const char *delivery_option_id)
+{
+	size_t i;
+
+	if (delivery_option_id == NULL)
+		return NULL;
+	for (i = 0; i < rc->nproviders; i++)
+		if (strcmp(rc->providers[i].delivery_option_id,
+			   delivery_option_id) == 0)
+			return &rc->providers[i];
+	return NULL;
+}
+
+void work_to_plan(struct run_ctx *rc, struct work_item *w, struct plan_order *po)
+{
+	memset(po, 0, sizeof(*po));
+	po->tt = &w->tt;
+	po->rec = &w->rec;
+	po->sh = w->have_sh ? &w->sh : NULL;
+	po->units = w->units;
+	po->nunits = w->nunits;
+	po->fuls = w->fuls;
+	po->nfuls = w->nfuls;
+	po->providers = work_providers(rc, w->tt.delivery_option_id);
+	po->skus = w->skus;
+	po->nskus = w->nskus;
+	po->selected = w->selected;
+	po->create_intent_open = w->create_intent_open;
+}
+
+/* (Re)load the state's view of an item: record, units, fulfillments. */
+static int load_item_state(struct run_ctx *rc, struct work_item *w,
+			   struct err *e)
+{
+	int found = 0;
+
+	order_rec_free(&w->rec);
+	memset(&w->rec, 0, sizeof(w->rec));
+	if (state_order_get(rc->st, w->tt_id, &w->rec, &found, e) != 0)
+		return -1;
+	if (!found) {
+		/* A dry run records nothing: picture the order as new. */
+		w->rec.tt_id = xstrdup(w->tt_id);
+		w->rec.status = SYNC_NOT_SYNCED;
+		w->rec.tt_status = w->tt.status;
+		w->rec.first_seen = w->rec.last_seen = rc->now;
+	}
+	unit_map_free(w->units, w->nunits);
+	w->units = NULL;
+	w->nunits = 0;
+	if (state_units_get(rc->st, w->tt_id, &w->units, &w->nunits, e) != 0)
+		return -1;
+	ful_rec_free_array(w->fuls, w->nfuls);
+	w->fuls = NULL;
+	w->nfuls = 0;
+	if (state_ful_list_for_order(rc->st, w->tt_id, &w->fuls, &w->nfuls, e) != 0)
+		return -1;
+	return 0;
+}
+
+/* Record one order as fetched from TikTok. Takes ownership of o and raw. */
+static int ingest(struct run_ctx *rc, struct tt_order *o, char *raw,
+		  int from_window, struct err *e)
+{
+	struct work_item *w = work_add(rc, o->id);
+
+	tt_order_free(&w->tt);
+	free(w->raw);
+	w->tt = *o;
+	memset(o, 0, sizeof(*o));
+	w->raw = raw;
+	w->have_tt = 1;
+	w->from_tt_window |= from_window;
+	rc->rep.stats.tt_orders_fetched++;
+	if (!rc->dry_run &&
+	    state_order_put_snapshot(rc->st, &w->tt, w->raw, rc->now, e) != 0)
+		return -1;
+	return load_item_state(rc, w, e);
+}
+
+/* A TikTok order we could not read fails alone: recorded and reported. */
+static int ingest_bad(struct run_ctx *rc, const char *id, const char *raw,
+		      const struct err *why, struct err *e)
+{
+	struct report_item it;
+	struct tt_order stub;
+	const struct reason *rs = reason_lookup("ORDER_DATA_INVALID");
+	char *turl = tiktok_order_url(rc->cfg, id);
+	int ret = 0;
+
+	memset(&stub, 0, sizeof(stub));
+	stub.id = (char *)id;
+	stub.status = TT_STATUS_UNKNOWN;
+	if (!rc->dry_run &&
+	    (state_order_put_snapshot(rc->st, &stub, raw ? raw : "{}", rc->now, e) != 0 ||
+	     state_order_set_status(rc->st, id, SYNC_FAILED, "ORDER_DATA_INVALID",
+				    why->msg, rs ? rs->remedy : NULL, RETRY_AUTO,
+				    rc->now, e) != 0))
+		ret = -1;
+	memset(&it, 0, sizeof(it));
+	it.object = "order";
+	it.direction = "tiktok_to_shopify";
+	it.tt_order_id = (char *)id;
+	it.action = "none";
+	it.status = SYNC_FAILED;
+	it.reason_code = "ORDER_DATA_INVALID";
+	it.reason = (char *)why->msg;
+	it.remedy = rs ? (char *)rs->remedy : NULL;
+	it.tiktok_url = turl;
+	it.time = rc->now;
+	report_add(&rc->rep, &it);
+	rc->rep.stats.orders_failed++;
+	rc->item_failures++;
+	free(turl);
+	return ret;
+}
+
+static int ingest_page(struct run_ctx *rc, struct tt_order_page *p,
+		       int from_window, int64_t epoch, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		if (p->orders[i].id == NULL)
+			continue;
+		/* Older than the store's backfill horizon: not ours to sync. */
+		if (epoch > 0 && p->orders[i].create_time < epoch) {
+			logmsg(LOG_DEBUG, "order %s created before the backfill window; ignored",
+			       p->orders[i].id);
+			continue;
+		}
+		if (ingest(rc, &p->orders[i], p->raw[i], from_window, e) != 0)
+			return -1;
+		p->raw[i] = NULL;
+	}
+	for (i = 0; i < p->nbad; i++)
+		if (ingest_bad(rc, p->bad[i].id ? p->bad[i].id : "(no id)",
+			       p->bad[i].raw, &p->bad[i].err, e) != 0)
+			return -1;
+	return 0;
+}
+
+/* ---- TikTok ------------------------------------------------------------ */
+
+static int fetch_window(struct run_ctx *rc, struct err *e)
+{
+	struct tt_search q;
+	struct tt_order_page page;
+	int64_t epoch = 0, cursor = 0, lt = rc->now;
+	int found_epoch = 0, found_cursor = 0, complete = 0, ret = -1;
+	char *token = NULL;
+
+	memset(&page, 0, sizeof(page));
+	if (state_cursor_get(rc->st, CURSOR_TT_EPOCH, &epoch, &found_epoch, e) != 0 ||
+	    state_cursor_get(rc->st, CURSOR_TT_UPDATE, &cursor, &found_cursor, e) != 0)
+		return -1;
+	memset(&q, 0, sizeof(q));
+	q.page_size = rc->cfg->tt_page_size;
+	q.lt = lt;
+	if (!found_epoch || !found_cursor) {
+		/* First run of this store: backfill by create time. */
+		epoch = rc->now - (int64_t)rc->cfg->backfill_days * 86400;
+		q.by_update = 0;
+		q.ge = epoch;
+		logmsg(LOG_INFO, "first run: backfilling %d days of TikTok orders",
+		       rc->cfg->backfill_days);
+	} else {
+		q.by_update = 1;
+		q.ge = cursor - rc->cfg->overlap_seconds;
+		if (q.ge < epoch)
+			q.ge = epoch;
+	}
+	for (;;) {
+		if (clock_now_ms() > rc->deadline_ms) {
+			logmsg(LOG_WARN, "run deadline reached: stopping the TikTok fetch; "
+			       "the cursor stays where it was");
+			break;
+		}
+		q.page_token = token;
+		if (rc->tto->search_orders(rc->tt, &q, &page, e) != 0)
+			goto cleanup;
+		rc->rep.stats.tt_pages++;
+		if (ingest_page(rc, &page, 1, found_epoch ? epoch : 0, e) != 0)
+			goto cleanup;
+		free(token);
+		token = page.next_page_token && *page.next_page_token
+				? xstrdup(page.next_page_token) : NULL;
+		tt_order_page_free(&page);
+		memset(&page, 0, sizeof(page));
+		if (token == NULL) {
+			complete = 1;
+			break;
+		}
+	}
+	/* Every order below lt is recorded: the cursor may move. */
+	if (complete && !rc->dry_run) {
+		if (state_begin(rc->st, e) != 0)
+			goto cleanup;
+		if ((!found_epoch &&
+		     state_cursor_set(rc->st, CURSOR_TT_EPOCH, epoch, e) != 0) ||
+		    state_cursor_set(rc->st, CURSOR_TT_UPDATE, lt, e) != 0 ||
+		    state_commit(rc->st, e) != 0) {
+			state_rollback(rc->st);
+			goto cleanup;
+		}
+	}
+	ret = 0;
+cleanup:
+	free(token);
+	tt_order_page_free(&page);
+	return ret;
+}
+
+struct detail_ctx {
+	struct run_ctx *rc;
+	int failed;
+	struct err err;
+};
+
+static void on_details(void *arg, struct tt_result *res,
+		       struct tt_order_page *orders)
+{
+	struct detail_ctx *dc = arg;
+
+	if (dc->failed)
+		return;
+	if (res->oc != HTTP_OUTCOME_OK || res->code != 0) {
+		dc->failed = 1;
+		dc->err = res->err;
+		return;
+	}
+	if (ingest_page(dc->rc, orders, 0, 0, &dc->err) != 0)
+		dc->failed = 1;
+}
+
+/* Read chosen orders by id (Get Order Detail, 50 at a time, concurrently). */
+static int fetch_details(struct run_ctx *rc, char **ids, size_t n, struct err *e)
+{
+	struct detail_ctx dc;
+	size_t i;
+
+	memset(&dc, 0, sizeof(dc));
+	dc.rc = rc;
+	for (i = 0; i < n; i += TT_DETAIL_BATCH) {
+		size_t k = n - i < TT_DETAIL_BATCH ? n - i : TT_DETAIL_BATCH;
+
+		if (rc->tto->get_orders(rc->tt, ids + i, k, on_details, &dc, e) != 0)
+			return -1;
+	}
+	if (http_run(rc->http, e) != 0)
+		return -1;
+	if (dc.failed) {
+		*e = dc.err;
+		return -1;
+	}
+	return 0;
+}
+
+struct idlist {
+	char **v;
+	size_t n, cap;
+};
+
+static void idlist_add(struct idlist *l, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], id) == 0)
+			return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 32;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n++] = xstrdup(id);
+}
+
+static void idlist_free(struct idlist *l)
+{
+	str_free_array(l->v, l->n);
+	memset(l, 0, sizeof(*l));
+}
+
+struct collect_ctx {
+	struct run_ctx *rc;
+	struct idlist *ids;
+	int mode;		/* 0 retry-worthy orders, 1 manual all-not-synced orders,
+				 * 2 manual all-not-synced fulfillments */
+};
+
+static int collect_order(const struct order_rec *o, void *arg)
+{
+	struct collect_ctx *cc = arg;
+	const struct config *c = cc->rc->cfg;
+
+	switch (cc->mode) {
+	case 0:
+		/* Retry by themselves: transient and after-fix failures, and
+		 * (automatic order sync) every not-synced order. */
+		if (o->status == SYNC_FAILED &&
+		    (o->retry == RETRY_AUTO || o->retry == RETRY_AFTER_FIX))
+			idlist_add(cc->ids, o->tt_id);
+		else if (o->status == SYNC_NOT_SYNCED && c->order_auto_sync)
+			idlist_add(cc->ids, o->tt_id);
+		else if (o->status == SYNC_SKIPPED && o->retry == RETRY_WAIT)
+			idlist_add(cc->ids, o->tt_id);
+		break;
+	case 1:
+		if ((o->status == SYNC_NOT_SYNCED || o->status == SYNC_FAILED) &&
+		    o->sh_gid == NULL)
+			idlist_add(cc->ids, o->tt_id);
+		break;
+	case 2:
+		if (o->sh_gid != NULL && o->tt_status != TT_COMPLETED &&
+		    o->tt_status != TT_CANCELLED)
+			idlist_add(cc->ids, o->tt_id);
+		break;
+	}
+	return 0;
+}
+
+static int collect_intent(const struct intent *in, void *arg)
+{
+	struct collect_ctx *cc = arg;
+	const char *key = in->object_key;
+	char *tt_id = NULL;
+
+	/* Fulfillment intents are keyed by their record key; find the order. */
+	if (strcmp(in->kind, "order_create") == 0 || strcmp(in->kind, "order_cancel") == 0) {
+		idlist_add(cc->ids, key);
+		return 0;
+	}
+	if (in->payload) {
+		/* payload carries {"tt_order_id": ...} for fulfillment intents */
+		const char *p = strstr(in->payload, "\"tt_order_id\":\"");
+
+		if (p) {
+			const char *q;
+
+			p += strlen("\"tt_order_id\":\"");
+			q = strchr(p, '"');
+			if (q)
+				tt_id = xstrndup(p, (size_t)(q - p));
+		}
+	}
+	if (tt_id) {
+		idlist_add(cc->ids, tt_id);
+		free(tt_id);
+	}
+	return 0;
+}
+
+static int collect_ful(const struct ful_rec *f, void *arg)
+{
+	struct collect_ctx *cc = arg;
+
+	if (cc->mode == 2 || f->retry == RETRY_AUTO || f->retry == RETRY_AFTER_FIX)
+		idlist_add(cc->ids, f->tt_order_id);
+	return 0;
+}
+
+/* Add orders known to the state (not in this run's window) from their
+ * snapshots. */
+static int add_from_state(struct run_ctx *rc, const struct idlist *ids,
+			  int selected, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < ids->n; i++) {
+		struct work_item *w = work_find(rc, ids->v[i]);
+		struct order_rec r;
+		int found = 0;
+
+		if (w && w->have_tt) {
+			w->selected |= selected;
+			continue;
+		}
+		memset(&r, 0, sizeof(r));
+		if (state_order_get(rc->st, ids->v[i], &r, &found, e) != 0)
+			return -1;
+		if (!found || r.snapshot == NULL) {
+			order_rec_free(&r);
+			continue;
+		}
+		w = work_add(rc, ids->v[i]);
+		w->selected |= selected;
+		if (tiktok_order_from_json(r.snapshot, &w->tt, e) != 0) {
+			/* Stays failed as it was; nothing new to plan with. */
+			logmsg(LOG_WARN, "order %s: stored snapshot unreadable: %s",
+			       ids->v[i], e->msg);
+			err_clear(e);
+			order_rec_free(&r);
+			w->have_tt = 0;
+			continue;
+		}
+		w->raw = xstrdup(r.snapshot);
+		w->have_tt = 1;
+		order_rec_free(&r);
+		if (load_item_state(rc, w, e) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int fetch_tiktok(struct run_ctx *rc, struct err *e)
+{
+	struct idlist ids = { NULL, 0, 0 }, extra = { NULL, 0, 0 };
+	struct collect_ctx cc;
+	struct order_filter f;
+	size_t i;
+	int ret = -1;
+
+	cc.rc = rc;
+	memset(&f, 0, sizeof(f));
+	f.only_status = -1;
+	if (rc->mode == RUN_SCHEDULED) {
+		if (fetch_window(rc, e) != 0)
+			goto cleanup;
+		/* Earlier work that retries by itself, and unresolved intents. */
+		cc.ids = &extra;
+		cc.mode = 0;
+		if (state_orders_foreach(rc->st, &f, collect_order, &cc, e) != 0 ||
+		    state_fuls_foreach(rc->st, SYNC_FAILED, collect_ful, &cc, e) != 0 ||
+		    state_intents_open_foreach(rc->st, collect_intent, &cc, e) != 0)
+			goto cleanup;
+		if (add_from_state(rc, &extra, 0, e) != 0)
+			goto cleanup;
+	} else {
+		if (rc->all_not_synced) {
+			cc.ids = &ids;
+			cc.mode = rc->mode == RUN_SYNC_ORDERS ? 1 : 2;
+			if (state_orders_foreach(rc->st, &f, collect_order, &cc, e) != 0)
+				goto cleanup;
+			if (rc->mode == RUN_SYNC_FULFILLMENTS &&
+			    state_fuls_foreach(rc->st, SYNC_FAILED, collect_ful, &cc, e) != 0)
+				goto cleanup;
+		} else {
+			for (i = 0; i < rc->nids; i++)
+				idlist_add(&ids, rc->ids[i]);
+		}
+		/* Fresh from TikTok: the merchant acts on today's picture. */
+		if (ids.n && fetch_details(rc, ids.v, ids.n, e) != 0)
+			goto cleanup;
+		for (i = 0; i < ids.n; i++) {
+			struct work_item *w = work_find(rc, ids.v[i]);
+
+			if (w == NULL) {
+				struct report_item it;
+
+				memset(&it, 0, sizeof(it));
+				it.object = "order";
+				it.direction = "tiktok_to_shopify";
+				it.tt_order_id = ids.v[i];
+				it.action = "none";
+				it.status = SYNC_FAILED;
+				it.reason_code = "ORDER_NOT_FOUND";
+				it.reason = "TikTok Shop does not know this order id for this shop";
+				it.remedy = "Check the id (ttsync status lists the known orders).";
+				it.time = rc->now;
+				report_add(&rc->rep, &it);
+				rc->item_failures++;
+				continue;
+			}
+			w->selected = 1;
+		}
+		cc.ids = &extra;
+		cc.mode = 0;
+		if (state_intents_open_foreach(rc->st, collect_intent, &cc, e) != 0)
+			goto cleanup;
+		if (add_from_state(rc, &extra, 0, e) != 0)
+			goto cleanup;
+	}
+	/* Which orders carry an unresolved create. */
+	for (i = 0; i < rc->nitems; i++) {
+		struct intent in;
+		int found = 0;
+
+		memset(&in, 0, sizeof(in));
+		if (state_intent_open(rc->st, "order_create", rc->items[i].tt_id,
+				      &in, &found, e) != 0)
+			goto cleanup;
+		rc->items[i].create_intent_open = found;
+		intent_free(&in);
+	}
+	ret = 0;
+cleanup:
+	idlist_free(&ids);
+	idlist_free(&extra);
+	return ret;
+}
+
+/* ---- Shopify ----------------------------------------------------------- */
+
+/* Attach a Shopify order to its work item (if it is one of ours). Takes
+ * ownership of *o on success. */
+static int attach_shopify(struct run_ctx *rc, struct sh_order *o, int from_window,
+			  struct err *e)
+{
+	struct work_item *w = NULL;
+	char *tt_id = NULL;
+	int found = 0;
+
+	if (o->id == NULL)
+		return 0;
+	if (state_order_by_shopify_gid(rc->st, o->id, &tt_id, &found, e) != 0)
+		return -1;
+	if (!found) {
+		size_t i;
+
+		/* Linked in this run (dry run: never) or not ours. */
+		for (i = 0; i < rc->nitems; i++)
+			if (rc->items[i].rec.sh_gid &&
+			    strcmp(rc->items[i].rec.sh_gid, o->id) == 0) {
+				w = &rc->items[i];
+				break;
+			}
+		if (w == NULL)
+			return 0;
+	} else {
+		w = work_find(rc, tt_id);
+		if (w == NULL) {
+			struct idlist one = { NULL, 0, 0 };
+
+			idlist_add(&one, tt_id);
+			if (add_from_state(rc, &one, 0, e) != 0) {
+				idlist_free(&one);
+				free(tt_id);
+				return -1;
+			}
+			idlist_free(&one);
+			w = work_find(rc, tt_id);
+		}
+		free(tt_id);
+		if (w == NULL)
+			return 0;
+	}
+	sh_order_free(&w->sh);
+	w->sh = *o;
+	memset(o, 0, sizeof(*o));
+	w->have_sh = 1;
+	w->from_sh_window |= from_window;
+	return 0;
+}
+
+static int fetch_sh_window(struct run_ctx *rc, struct err *e)
+{
+	struct sh_order_list page;
+	int64_t since = 0, epoch = 0;
+	int found = 0, found_epoch = 0, complete = 0, ret = -1;
+	char *after = NULL;
+	size_t i;
+
+	memset(&page, 0, sizeof(page));
+	if (state_cursor_get(rc->st, CURSOR_SH_UPDATE, &since, &found, e) != 0 ||
+	    state_cursor_get(rc->st, CURSOR_TT_EPOCH, &epoch, &found_epoch, e) != 0)
+		return -1;
+	if (found)
+		since -= rc->cfg->overlap_seconds;
+	else
+		since = found_epoch ? epoch
+			: rc->now - (int64_t)rc->cfg->backfill_days * 86400;
+	for (;;) {
+		if (clock_now_ms() > rc->deadline_ms) {
+			logmsg(LOG_WARN, "run deadline reached: stopping the Shopify fetch");
+			break;
+		}
+		if (rc->sho->orders_updated_since(rc->sh, since, after,
+						  rc->cfg->sh_page_size, &page, e) != 0)
+			goto cleanup;
+		for (i = 0; i < page.n; i++)
+			if (attach_shopify(rc, &page.v[i], 1, e) != 0)
+				goto cleanup;
+		free(after);
+		after = page.has_next && page.end_cursor ? xstrdup(page.end_cursor) : NULL;
+		sh_order_list_free(&page);
+		memset(&page, 0, sizeof(page));
+		if (after == NULL) {
+			complete = 1;
+			break;
+		}
+	}
+	if (complete && !rc->dry_run &&
+	    state_cursor_set(rc->st, CURSOR_SH_UPDATE, rc->now, e) != 0)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	free(after);
+	sh_order_list_free(&page);
+	return ret;
+}
+
+struct nodes_ctx {
+	struct run_ctx *rc;
+	int failed;
+	struct err err;
+};
+
+static void on_nodes(void *arg, struct sh_result *res, struct sh_order_list *l)
+{
+	struct nodes_ctx *nc = arg;
+	size_t i;
+
+	if (nc->failed)
+		return;
+	if (res->oc != HTTP_OUTCOME_OK || res->err.cls != ERR_NONE) {
+		nc->failed = 1;
+		nc->err = res->err;
+		return;
+	}
+	for (i = 0; l && i < l->n; i++)
+		if (attach_shopify(nc->rc, &l->v[i], 0, &nc->err) != 0) {
+			nc->failed = 1;
+			return;
+		}
+}
+
+/* Read linked orders of the working set that the window did not bring. */
+static int fetch_linked(struct run_ctx *rc, int only_refresh, struct err *e)
+{
+	struct idlist gids = { NULL, 0, 0 };
+	struct nodes_ctx nc;
+	size_t i;
+	int ret = -1;
+
+	memset(&nc, 0, sizeof(nc));
+	nc.rc = rc;
+	for (i = 0; i < rc->nitems; i++) {
+		struct work_item *w = &rc->items[i];
+
+		if (w->rec.sh_gid == NULL)
+			continue;
+		if (only_refresh ? !w->needs_refresh : w->have_sh)
+			continue;
+		idlist_add(&gids, w->rec.sh_gid);
+	}
+	for (i = 0; i < gids.n; i += SH_NODES_BATCH) {
+		size_t k = gids.n - i < SH_NODES_BATCH ? gids.n - i : SH_NODES_BATCH;
+
+		if (rc->sho->get_orders(rc->sh, gids.v + i, k, on_nodes, &nc, e) != 0)
+			goto cleanup;
+	}
+	if (gids.n && http_run(rc->http, e) != 0)
+		goto cleanup;
+	if (nc.failed) {
+		*e = nc.err;
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	idlist_free(&gids);
+	return ret;
+}
+
+int fetch_shopify(struct run_ctx *rc, struct err *e)
+{
+	if (rc->mode == RUN_SCHEDULED && fetch_sh_window(rc, e) != 0)
+		return -1;
+	return fetch_linked(rc, 0, e);
+}
+
+/* After unknown outcomes: read the affected orders again from both sides. */
+int refetch_items(struct run_ctx *rc, struct err *e)
+{
+	struct idlist ids = { NULL, 0, 0 };
+	size_t i;
+	int ret = -1;
+
+	for (i = 0; i < rc->nitems; i++)
+		if (rc->items[i].needs_refresh)
+			idlist_add(&ids, rc->items[i].tt_id);
+	if (ids.n == 0)
+		return 0;
+	if (fetch_details(rc, ids.v, ids.n, e) != 0)
+		goto cleanup;
+	if (fetch_linked(rc, 1, e) != 0)
+		goto cleanup;
+	for (i = 0; i < rc->nitems; i++) {
+		struct work_item *w = &rc->items[i];
+		struct intent in;
+		int found = 0;
+
+		if (!w->needs_refresh)
+			continue;
+		memset(&in, 0, sizeof(in));
+		if (state_intent_open(rc->st, "order_create", w->tt_id, &in, &found, e) != 0)
+			goto cleanup;
+		w->create_intent_open = found || w->create_intent_open;
+		intent_free(&in);
+	}
+	ret = 0;
+cleanup:
+	idlist_free(&ids);
+	return ret;
+}
+
+/* ---- inputs for planning ----------------------------------------------- */
+
+struct sku_job {
+	struct run_ctx *rc;
+	char *sku_id, *seller_sku;
+	struct sku_resolution res;
+	int done;
+};
+
+static void on_variants(void *arg, struct sh_result *res,
+			struct sh_variant_list *l)
+{
+	struct sku_job *j = arg;
+	size_t i;
+
+	j->done = 1;
+	if (res->oc != HTTP_OUTCOME_OK || res->err.cls != ERR_NONE || l == NULL) {
+		j->res.kind = SKU_RES_LOOKUP_FAILED;
+		return;
+	}
+	if (l->n == 0) {
+		j->res.kind = SKU_RES_NONE;
+	} else if (l->n == 1) {
+		j->res.kind = SKU_RES_MATCHED;
+		j->res.variant_id = xstrdup(l->v[0].id);
+	} else {
+		j->res.kind = SKU_RES_AMBIGUOUS;
+		j->res.candidates = xcalloc(l->n, sizeof(char *));
+		for (i = 0; i < l->n; i++)
+			j->res.candidates[i] = xasprintf("%s (%s / %s)", l->v[i].id,
+				l->v[i].product_title ? l->v[i].product_title : "?",
+				l->v[i].title ? l->v[i].title : "?");
+		j->res.ncandidates = l->n;
+	}
+}
+
+static int needs_create(struct run_ctx *rc, struct work_item *w)
+{
+	const struct config *c = rc->cfg;
+
+	if (!w->have_tt || w->rec.sh_gid != NULL)
+		return 0;
+	if (plan_skip_reason(&w->tt) != NULL)
+		return 0;
+	if (w->create_intent_open)
+		return 1;
+	if (rc->mode == RUN_SYNC_FULFILLMENTS)
+		return 0;
+	if (!(c->order_auto_sync || w->selected))
+		return 0;
+	if (w->rec.status == SYNC_FAILED && w->rec.retry == RETRY_PERSON && !w->selected)
+		return 0;
+	return 1;
+}
+
+static int resolve_skus(struct run_ctx *rc, struct err *e)
+{
+	struct sku_job *jobs = NULL;
+	size_t njobs = 0, cap = 0, i, j, k;
+	int ret = -1;
+
+	/* Distinct SKUs of the orders about to be created. */
+	for (i = 0; i < rc->nitems; i++) {
+		struct work_item *w = &rc->items[i];
+
+		if (!needs_create(rc, w))
+			continue;
+		for (j = 0; j < w->tt.nlines; j++) {
+			const struct tt_line *l = &w->tt.lines[j];
+
+			for (k = 0; k < njobs; k++)
+				if (strcmp(jobs[k].sku_id ? jobs[k].sku_id : "",
+					   l->sku_id ? l->sku_id : "") == 0 &&
+				    strcmp(jobs[k].seller_sku ? jobs[k].seller_sku : "",
+					   l->seller_sku ? l->seller_sku : "") == 0)
+					break;
+			if (k < njobs)
+				continue;
+			if (njobs == cap) {
+				cap = cap ? cap * 2 : 32;
+				jobs = xrealloc(jobs, cap * sizeof(*jobs));
+			}
+			memset(&jobs[njobs], 0, sizeof(jobs[njobs]));
+			jobs[njobs].rc = rc;
+			jobs[njobs].sku_id = xstrdup(l->sku_id);
+			jobs[njobs].seller_sku = xstrdup(l->seller_sku);
+			njobs++;
+		}
+	}
+	/* The product-link table first, else ask Shopify (concurrently). */
+	for (k = 0; k < njobs; k++) {
+		struct link_rec lr;
+		int found = 0;
+
+		memset(&lr, 0, sizeof(lr));
+		jobs[k].res.tt_sku_id = xstrdup(jobs[k].sku_id);
+		jobs[k].res.seller_sku = xstrdup(jobs[k].seller_sku);
+		if (state_link_find(rc->st, jobs[k].sku_id, jobs[k].seller_sku, &lr,
+				    &found, e) != 0)
+			goto cleanup;
+		if (found) {
+			jobs[k].res.kind = SKU_RES_LINKED;
+			jobs[k].res.variant_id = xstrdup(lr.variant_id);
+			jobs[k].done = 1;
+			link_rec_free(&lr);
+			continue;
+		}
+		if (jobs[k].seller_sku == NULL || *jobs[k].seller_sku == '\0') {
+			jobs[k].res.kind = SKU_RES_NO_SKU;
+			jobs[k].done = 1;
+			continue;
+		}
+		if (rc->sho->find_variants_by_sku(rc->sh, jobs[k].seller_sku,
+						  on_variants, &jobs[k], e) != 0)
+			goto cleanup;
+	}
+	if (njobs && http_run(rc->http, e) != 0)
+		goto cleanup;
+	/* Hand each order the resolutions of its SKUs. */
+	for (i = 0; i < rc->nitems; i++) {
+		struct work_item *w = &rc->items[i];
+
+		if (!needs_create(rc, w))
+			continue;
+		for (j = 0; j < w->nskus; j++)
+			sku_resolution_free(&w->skus[j]);
+		free(w->skus);
+		w->skus = xcalloc(njobs ? njobs : 1, sizeof(*w->skus));
+		w->nskus = 0;
+		for (k = 0; k < njobs; k++) {
+			int used = 0;
+
+			for (j = 0; j < w->tt.nlines && !used; j++)
+				used = strcmp(jobs[k].sku_id ? jobs[k].sku_id : "",
+					      w->tt.lines[j].sku_id ? w->tt.lines[j].sku_id : "") == 0 &&
+				       strcmp(jobs[k].seller_sku ? jobs[k].seller_sku : "",
+					      w->tt.lines[j].seller_sku ? w->tt.lines[j].seller_sku : "") == 0;
+			if (!used)
+				continue;
+			{
+				struct sku_resolution *d = &w->skus[w->nskus++];
+				const struct sku_resolution *s = &jobs[k].res;
+
+				d->tt_sku_id = xstrdup(s->tt_sku_id);
+				d->seller_sku = xstrdup(s->seller_sku);
+				d->kind = s->kind;
+				d->variant_id = xstrdup(s->variant_id);
+				if (s->ncandidates) {
+					d->candidates = xcalloc(s->ncandidates, sizeof(char *));
+					for (j = 0; j < s->ncandidates; j++)
+						d->candidates[j] = xstrdup(s->candidates[j]);
+					d->ncandidates = s->ncandidates;
+				}
+			}
+		}
+	}
+	ret = 0;
+cleanup:
+	for (k = 0; k < njobs; k++) {
+		free(jobs[k].sku_id);
+		free(jobs[k].seller_sku);
+		sku_resolution_free(&jobs[k].res);
+	}
+	free(jobs);
+	return ret;
+}
+
+struct prov_job {
+	struct run_ctx *rc;
+	int failed;
+};
+
+static void on_providers(void *arg, struct tt_result *res,
+			 struct tt_provider_list *l)
+{
+	struct prov_job *pj = arg;
+	struct run_ctx *rc = pj->rc;
+	struct tt_provider_list *d;
+	size_t i;
+	struct err e;
+
+	if (res->oc != HTTP_OUTCOME_OK || res->code != 0 || l == NULL) {
+		logmsg(LOG_WARN, "shipping providers unavailable: %s", res->err.msg);
+		pj->failed++;
+		return;
+	}
+	rc->providers = xrealloc(rc->providers,
+				 (rc->nproviders + 1) * sizeof(*rc->providers));
+	d = &rc->providers[rc->nproviders++];
+	memset(d, 0, sizeof(*d));
+	d->delivery_option_id = xstrdup(l->delivery_option_id);
+	d->v = xcalloc(l->n ? l->n : 1, sizeof(*d->v));
+	for (i = 0; i < l->n; i++) {
+		d->v[i].id = xstrdup(l->v[i].id);
+		d->v[i].name = xstrdup(l->v[i].name);
+	}
+	d->n = l->n;
+	err_clear(&e);
+	if (!rc->dry_run && state_providers_put(rc->st, d, rc->now, &e) != 0)
+		logmsg(LOG_WARN, "could not cache shipping providers: %s", e.msg);
+}
+
+/* A carrier rule naming a provider TikTok does not offer is reported once
+ * per run with the valid names. */
+static void check_carrier_rules(struct run_ctx *rc)
+{
+	const struct config *c = rc->cfg;
+	size_t r, i, j;
+
+	if (rc->nproviders == 0)
+		return;
+	for (r = 0; r < c->ncarrier_rules; r++) {
+		const char *want = c->carrier_rules[r].tiktok_name;
+		int ok = 0;
+		struct strbuf names = STRBUF_INIT;
+		struct report_item it;
+		char *reason;
+		const struct reason *rs;
+
+		for (i = 0; i < rc->nproviders && !ok; i++)
+			for (j = 0; j < rc->providers[i].n && !ok; j++)
+				ok = strcasecmp(rc->providers[i].v[j].name, want) == 0;
+		if (ok)
+			continue;
+		for (i = 0; i < rc->nproviders; i++)
+			for (j = 0; j < rc->providers[i].n; j++)
+				if (!strstr(names.buf ? names.buf : "", rc->providers[i].v[j].name)) {
+					if (names.len)
+						sb_add(&names, ", ");
+					sb_add(&names, rc->providers[i].v[j].name);
+				}
+		reason = xasprintf("%s:%d: carrier rule '%s' -> '%s': TikTok offers no "
+				   "shipping provider named '%s' (valid: %s)",
+				   c->path, c->carrier_rules[r].line,
+				   c->carrier_rules[r].shopify_name, want, want,
+				   names.buf ? names.buf : "none");
+		rs = reason_lookup("CARRIER_RULE_UNKNOWN_PROVIDER");
+		memset(&it, 0, sizeof(it));
+		it.object = "config";
+		it.direction = "shopify_to_tiktok";
+		it.tt_order_id = "";
+		it.action = "none";
+		it.status = SYNC_FAILED;
+		it.reason_code = "CARRIER_RULE_UNKNOWN_PROVIDER";
+		it.reason = reason;
+		it.remedy = rs ? (char *)rs->remedy : NULL;
+		it.needs_person = 1;
+		it.time = rc->now;
+		report_add(&rc->rep, &it);
+		logmsg(LOG_WARN, "%s", reason);
+		rc->item_failures++;
+		free(reason);
+		sb_free(&names);
+	}
+}
+
+static int resolve_providers(struct run_ctx *rc, struct err *e)
+{
+	struct idlist opts = { NULL, 0, 0 };
+	struct prov_job pj = { rc, 0 };
+	size_t i;
+	int ret = -1;
+
+	for (i = 0; i < rc->nitems; i++) {
+		struct work_item *w = &rc->items[i];
+
+		if (!w->have_tt || w->tt.delivery_option_id == NULL ||
+		    w->tt.shipping_type == NULL ||
+		    strcmp(w->tt.shipping_type, "SELLER") != 0 ||
+		    w->rec.sh_gid == NULL || !w->have_sh || w->sh.nfulfillments == 0)
+			continue;
+		if (work_providers(rc, w->tt.delivery_option_id) == NULL)
+			idlist_add(&opts, w->tt.delivery_option_id);
+	}
+	for (i = 0; i < opts.n; i++)
+		if (rc->tto->get_providers(rc->tt, opts.v[i], on_providers, &pj, e) != 0)
+			goto cleanup;
+	if (opts.n && http_run(rc->http, e) != 0)
+		goto cleanup;
+	check_carrier_rules(rc);
+	ret = 0;
+cleanup:
+	idlist_free(&opts);
+	return ret;
+}
+
+int resolve_inputs(struct run_ctx *rc, int for_orders, struct err *e)
+{
+	return for_orders ? resolve_skus(rc, e) : resolve_providers(rc, e);
+}
