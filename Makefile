@@ -57,7 +57,8 @@ LIB_SRCS_FINAL := \
 	src/cmd_status.c  \
 	src/cmd_link.c    \
 	src/cmd_check.c   \
-	src/run.c
+	src/run.c         \
+	src/crashpoint.c
 MAIN_SRC := src/main.c
 # While modules land, build whatever exists (the list above is the plan).
 LIB_SRCS := $(filter-out $(MAIN_SRC),$(wildcard src/*.c))
@@ -68,7 +69,7 @@ LIBTTSYNC := $(B)/libttsync.a
 
 # ---- emulators (test and demo infrastructure, never in ttsync) -----------
 EMU_COMMON := tests/emulator/emu_common.c
-TT_EMU_SRCS := tests/emulator/tiktok_emu.c
+TT_EMU_SRCS := tests/emulator/tiktok_emu.c tests/emulator/tiktok_emu_orders.c tests/emulator/tiktok_emu_ship.c
 SH_EMU_SRCS := tests/emulator/shopify_emu.c tests/emulator/gql.c tests/emulator/gql_schema.c
 GEN_SRCS    := tests/emulator/fixturegen.c
 
@@ -101,6 +102,16 @@ $(LIBTTSYNC): $(LIB_OBJS)
 $(B)/ttsync: $(MAIN_OBJ) $(LIBTTSYNC)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CSV_LIBS)
 
+# The crash-test binary: ttsync with crash points compiled in (crashpoint.h);
+# used only by tests/e2e/check_e2e_crash.c.
+CRASH_OBJS := $(patsubst src/%.c,$(B)/crash/%.o,$(LIB_SRCS) $(MAIN_SRC))
+$(B)/crash/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DTTSYNC_CRASH_POINTS -MMD -MP -c -o $@ $<
+
+$(B)/ttsync-crashtest: $(CRASH_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CSV_LIBS)
+
 $(B)/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/emulator -Itests/e2e -MMD -MP -c -o $@ $<
@@ -126,7 +137,7 @@ $(B)/tests/emulator/check_%: $(B)/tests/emulator/check_%.o $(B)/tests/e2e/harnes
 $(B)/tests/bench/%: $(B)/tests/bench/%.o $(B)/tests/e2e/harness.o $(LIBTTSYNC)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CSV_LIBS) $(CHECK_LIBS)
 
-test-bins: all $(UNIT_BINS) $(E2E_BINS) $(EMUTEST_BINS)
+test-bins: all $(B)/ttsync-crashtest $(UNIT_BINS) $(E2E_BINS) $(EMUTEST_BINS)
 
 # ---- Debian packages ------------------------------------------------------
 DEB_PKGS := gcc make pkg-config libcurl4-openssl-dev libsqlite3-dev libyaml-dev \

@@ -109,7 +109,11 @@ int config_check_region(const struct config *c, struct err *e);
 /* Built-in tracking number formats for the common US carriers (the same
  * table as config/tracking_formats.yaml). */
 const struct tracking_format *tracking_formats_builtin(size_t *n);
+/* Load a tracking formats file (the layout of config/tracking_formats.yaml):
+ * every pattern must compile, be anchored (^...$) and match its example.
+ * Free the result with tracking_formats_free(). */
 int tracking_formats_load(const char *path, struct tracking_format **out,
 			  size_t *n, struct err *e);
+void tracking_formats_free(struct tracking_format *v, size_t n);
 
 #endif

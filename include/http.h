@@ -140,7 +140,9 @@ int http_run(struct http *h, struct err *e);
 int http_run_until(struct http *h, const int *flag, struct err *e);
 
 /* Synchronous convenience: submit one request and run it. The response is
- * copied into *out (caller frees with http_resp_free). */
+ * copied into *out (caller frees with http_resp_free). Returns 0 once the
+ * request has an outcome (*oc), -1 when it was refused at submission or
+ * the engine failed. Drives the engine like http_run_until. */
 int http_do(struct http *h, struct http_req *r, enum http_outcome *oc,
 	    struct http_resp *out, struct err *e);
 void http_resp_free(struct http_resp *r);

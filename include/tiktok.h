@@ -63,12 +63,22 @@ struct tt_search {
 	const char *order_status;	/* optional filter, NULL = any */
 };
 
+/* An order of a page that could not be parsed: it fails alone, the rest
+ * of the page is delivered. */
+struct tt_bad_order {
+	char *id;		/* the order's "id" when it had a usable one, else NULL */
+	char *raw;		/* its JSON as received */
+	struct err err;		/* ERR_DATA naming the field and the value */
+};
+
 struct tt_order_page {
 	struct tt_order *orders;
 	char **raw;		/* each order's JSON as received (the snapshot) */
 	size_t n;
 	char *next_page_token;	/* NULL or "" at the end */
 	long total_count;
+	struct tt_bad_order *bad;	/* orders that failed to parse */
+	size_t nbad;
 };
 void tt_order_page_free(struct tt_order_page *p);
 
@@ -89,11 +99,18 @@ typedef void (*tt_ship_cb)(void *arg, struct tt_result *res,
 typedef void (*tt_simple_cb)(void *arg, struct tt_result *res);
 
 /* Callbacks own nothing they are given: res and payloads are freed by the
- * client after the callback returns, so copy what you keep. */
+ * client after the callback returns, so copy what you keep. The payload is
+ * NULL unless res->oc == HTTP_OUTCOME_OK && res->code == 0. A success
+ * whose data is malformed is reported as oc FAILED / ERR_DATA for a read,
+ * and as oc UNKNOWN / ERR_UNKNOWN_OUTCOME for a write (TikTok applied it,
+ * re-read the order). */
 struct tt_ops {
 	/* Synchronous: make sure the access token is valid for at least the
 	 * configured margin, refreshing (and persisting the new pair in
-	 * `st` atomically) when needed. ERR_AUTH when refresh is refused. */
+	 * `st` atomically) when needed. ERR_AUTH when refresh is refused.
+	 * An unknown expiry (0) is trusted until TikTok answers 105002. `st`
+	 * is remembered: refreshes after a 105002 later in the run persist
+	 * there too. */
 	int (*ensure_token)(struct tiktok *t, struct state *st, struct err *e);
 	/* Synchronous: GET /authorization/202309/shops (no shop_cipher);
 	 * returns the shop whose cipher is configured, ERR_CONFIG if none. */

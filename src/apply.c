@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "crashpoint.h"
 #include "run.h"
 
 #define MAX_ROUNDS 3		/* plan/apply rounds per stage (unknown outcomes, follow-ups) */
@@ -412,11 +413,14 @@ static void on_created(void *arg, struct sh_result *res,
 
 	if (res->oc == HTTP_OUTCOME_OK && res->nuser_errors == 0 &&
 	    res->err.cls == ERR_NONE && orders && orders->n == 1) {
+		crash_point("order_create", "response");
 		link_order(rc, w, j->act, &orders->v[0], j->intent_id, 1);
+		crash_point("order_create", "outcome");
 		return;
 	}
 	if (res->oc == HTTP_OUTCOME_UNKNOWN) {
 		/* The order may exist now: look before anything is resent. */
+		crash_point("order_create", "unknown");
 		intent_end(rc, j->intent_id, INTENT_UNKNOWN, res->err.msg);
 		w->needs_refresh = 1;
 		w->create_intent_open = 1;
@@ -471,6 +475,7 @@ static void start_create(struct create_job *j)
 	if (intent_begin(rc, "order_create", w->tt_id, w->tt_id, payload,
 			 &j->intent_id) != 0)
 		return;
+	crash_point("order_create", "intent");
 	w->create_intent_open = 1;
 	/* 2. the call; 3. the outcome in on_created */
 	if (rc->sho->order_create(rc->sh, j->act->order, on_created, j, &e) != 0) {
@@ -551,10 +556,12 @@ static void on_cancelled(void *arg, struct sh_result *res)
 
 	err_clear(&e);
 	if (res->oc == HTTP_OUTCOME_UNKNOWN) {
+		crash_point("order_cancel", "unknown");
 		intent_end(rc, j->intent_id, INTENT_UNKNOWN, res->err.msg);
 		w->needs_refresh = 1;
 		return;
 	}
+	crash_point("order_cancel", "response");
 	if (res->nuser_errors) {
 		msg = user_errors_text(res);
 		already = strstr(msg, "already") != NULL && strstr(msg, "cancel") != NULL;
@@ -603,6 +610,7 @@ static void start_cancel(struct create_job *j)
 	if (intent_begin(rc, "order_cancel", w->tt_id, w->tt_id,
 			 json_pack("{s:s}", "order", j->act->sh_order_id), &j->intent_id) != 0)
 		return;
+	crash_point("order_cancel", "intent");
 	if (rc->sho->order_cancel(rc->sh, j->act->sh_order_id,
 				  "TikTok Shop cancelled this order (ttsync)",
 				  on_cancelled, j, &e) != 0) {
@@ -890,9 +898,11 @@ static void on_shipped(void *arg, struct tt_result *res, struct tt_ship_result *
 		f.tt_package_id = ship->package_id;
 		f.shipped_at = rc->now;
 		f.warning = ship->warning;
-		if (put_ful(rc, &f, j->intent_id, INTENT_DONE, ship->package_id) == 0) {
+		if ((crash_point("ship_package", "response"), 1) &&
+		    put_ful(rc, &f, j->intent_id, INTENT_DONE, ship->package_id) == 0) {
 			rc->rep.stats.ful_pushed++;
 			(*j->progress)++;
+			crash_point("ship_package", "outcome");
 			detail = ful_detail(a, ship->warning ? ship->warning : NULL);
 			add_item(rc, j->w, "fulfillment", "shopify_to_tiktok", "ship_package",
 				 SYNC_SYNCED, NULL, NULL, detail, RETRY_NONE, 0);
@@ -901,6 +911,7 @@ static void on_shipped(void *arg, struct tt_result *res, struct tt_ship_result *
 		return;
 	}
 	if (res->oc == HTTP_OUTCOME_UNKNOWN) {
+		crash_point("ship_package", "unknown");
 		/* Re-read the order: shipped with our tracking = synced. */
 		j->w->needs_refresh = 1;
 		ful_failed(j, "OUTCOME_UNKNOWN", res->err.msg, RETRY_AUTO, "ship_package",
@@ -940,9 +951,11 @@ static void on_updated(void *arg, struct tt_result *res)
 		f.status = SYNC_SYNCED;
 		f.reason_code = f.reason = f.remedy = NULL;
 		f.retry = RETRY_NONE;
-		if (put_ful(rc, &f, j->intent_id, INTENT_DONE, a->tracking_number) == 0) {
+		if ((crash_point("update_shipping", "response"), 1) &&
+		    put_ful(rc, &f, j->intent_id, INTENT_DONE, a->tracking_number) == 0) {
 			rc->rep.stats.ful_updated++;
 			(*j->progress)++;
+			crash_point("update_shipping", "outcome");
 			detail = ful_detail(a, "tracking number updated on TikTok (the one "
 					       "change TikTok allows)");
 			add_item(rc, j->w, "fulfillment", "shopify_to_tiktok",
@@ -953,6 +966,7 @@ static void on_updated(void *arg, struct tt_result *res)
 		return;
 	}
 	if (res->oc == HTTP_OUTCOME_UNKNOWN) {
+		crash_point("update_shipping", "unknown");
 		j->w->needs_refresh = 1;
 		ful_failed(j, "OUTCOME_UNKNOWN", res->err.msg, RETRY_AUTO,
 			   "update_tracking", INTENT_UNKNOWN);
@@ -990,9 +1004,11 @@ static void on_fulfilled(void *arg, struct sh_result *res, struct sh_fulfillment
 		f.reason_code = f.reason = f.remedy = NULL;
 		f.retry = RETRY_NONE;
 		f.sh_fulfillment_id = sf->id;
-		if (put_ful(rc, &f, j->intent_id, INTENT_DONE, sf->id) == 0) {
+		if ((crash_point("fulfillment_create", "response"), 1) &&
+		    put_ful(rc, &f, j->intent_id, INTENT_DONE, sf->id) == 0) {
 			rc->rep.stats.ful_pulled++;
 			(*j->progress)++;
+			crash_point("fulfillment_create", "outcome");
 			j->w->needs_replan = 1;	/* events may follow in this run */
 			detail = ful_detail(a, sf->name);
 			add_item(rc, j->w, "fulfillment", "tiktok_to_shopify",
@@ -1003,6 +1019,7 @@ static void on_fulfilled(void *arg, struct sh_result *res, struct sh_fulfillment
 		return;
 	}
 	if (res->oc == HTTP_OUTCOME_UNKNOWN) {
+		crash_point("fulfillment_create", "unknown");
 		j->w->needs_refresh = 1;
 		ful_failed(j, "OUTCOME_UNKNOWN", res->err.msg, RETRY_AUTO,
 			   "create_fulfillment", INTENT_UNKNOWN);
@@ -1036,9 +1053,11 @@ static void on_event(void *arg, struct sh_result *res)
 	    res->nuser_errors == 0) {
 		f = *a->ful;
 		f.events_sent |= a->event_bit;
-		if (put_ful(rc, &f, j->intent_id, INTENT_DONE, a->event_status) == 0) {
+		if ((crash_point("fulfillment_event", "response"), 1) &&
+		    put_ful(rc, &f, j->intent_id, INTENT_DONE, a->event_status) == 0) {
 			rc->rep.stats.ful_events++;
 			(*j->progress)++;
+			crash_point("fulfillment_event", "outcome");
 			detail = ful_detail(a, NULL);
 			add_item(rc, j->w, "fulfillment", "tiktok_to_shopify",
 				 "fulfillment_event", SYNC_SYNCED, NULL, NULL, detail,
@@ -1048,6 +1067,7 @@ static void on_event(void *arg, struct sh_result *res)
 		return;
 	}
 	if (res->oc == HTTP_OUTCOME_UNKNOWN) {
+		crash_point("fulfillment_event", "unknown");
 		intent_end(rc, j->intent_id, INTENT_UNKNOWN, res->err.msg);
 		j->w->needs_refresh = 1;
 		return;
@@ -1129,6 +1149,7 @@ static void start_ful_action(struct ful_job *j)
 	if (intent_begin(rc, kind, a->ful_key, j->w->tt_id, ful_payload(a),
 			 &j->intent_id) != 0)
 		return;
+	crash_point(kind, "intent");
 	switch (a->kind) {
 	case ACT_SHIP_PACKAGE:
 		rcode = rc->tto->ship_package(rc->tt, j->w->tt_id, a->tt_line_ids,

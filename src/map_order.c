@@ -526,13 +526,22 @@ static void add_unit(struct sh_order_input *out, struct line_key *keys,
 	sl->quantity++;
 }
 
+static int same_sku(const struct tt_line *a, const struct tt_line *b)
+{
+	if (!empty(a->sku_id) || !empty(b->sku_id))
+		return a->sku_id != NULL && b->sku_id != NULL &&
+		       strcmp(a->sku_id, b->sku_id) == 0;
+	return a->seller_sku != NULL && b->seller_sku != NULL &&
+	       strcmp(a->seller_sku, b->seller_sku) == 0;
+}
+
 /* Resolve and group the units. On an SKU failure names every bad SKU. */
 static int map_lines(const struct tt_order *o, const struct map_ctx *ctx,
 		     struct sh_order_input *out, struct err *e)
 {
 	struct line_key *keys = NULL;
 	struct strbuf why = STRBUF_INIT;
-	const struct sku_resolution **reported = NULL;
+	const struct tt_line **reported = NULL;
 	const char *code = NULL;
 	size_t i, j, nreported = 0, included = 0;
 	int ret = -1;
@@ -557,12 +566,11 @@ static int map_lines(const struct tt_order *o, const struct map_ctx *ctx,
 		}
 		/* one sentence per distinct SKU */
 		for (j = 0; j < nreported; j++)
-			if (r != NULL && reported[j] == r)
+			if (same_sku(reported[j], l))
 				break;
-		if (r != NULL && j < nreported)
+		if (j < nreported)
 			continue;
-		if (r != NULL)
-			reported[nreported++] = r;
+		reported[nreported++] = l;
 		if (why.len > 0)
 			sb_add(&why, "; ");
 		c = sku_problem(l, r, &why);

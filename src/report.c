@@ -30,7 +30,8 @@
 #include <unistd.h>
 
 /* Files: 0644 inside a 0755 run folder (read by the merchant's browser,
- * spreadsheet and scripts, written only by the ttsync user). */
+ * spreadsheet and scripts, written only by the ttsync user), both less
+ * what the process umask takes away, as for any file a program creates. */
 #define REPORT_DIR_MODE 0755
 #define REPORT_FILE_MODE 0644
 #define LATEST_NAME "latest"
@@ -247,6 +248,7 @@ static int write_one(const char *dir, const struct report_writer *w,
 	char *target = xasprintf("%s/%s", dir, w->file);
 	char *tmp = xasprintf("%s/.%s.tmp.XXXXXX", dir, w->file);
 	FILE *f = NULL;
+	mode_t mask;
 	int fd = -1, ret = -1, tmp_exists = 0;
 
 	fd = mkstemp(tmp);
@@ -256,7 +258,10 @@ static int write_one(const char *dir, const struct report_writer *w,
 		goto cleanup;
 	}
 	tmp_exists = 1;
-	if (fchmod(fd, REPORT_FILE_MODE) == -1) {
+	/* mkstemp creates 0600: give the file the mode open(2) would. */
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, REPORT_FILE_MODE & ~mask) == -1) {
 		err_set(e, ERR_IO, "REPORT_WRITE", "%s: %s: chmod: %s",
 			w->name, tmp, strerror(errno));
 		goto cleanup;
@@ -347,6 +352,15 @@ cleanup:
 	return ret;
 }
 
+/* Every failure is logged; the caller gets the first. */
+static void keep_first(const struct err *werr, struct err *e, int *failed)
+{
+	logmsg(LOG_ERROR, "report: %s", werr->msg);
+	if (!*failed && e)
+		*e = *werr;
+	*failed = 1;
+}
+
 int report_write(const char *reports_dir, const struct report *r,
 		 char **dir_out, struct err *e)
 {
@@ -378,25 +392,14 @@ int report_write(const char *reports_dir, const struct report *r,
 		goto cleanup;
 	}
 
-	for (i = 0; i < ARRAY_SIZE(writers); i++) {
-		if (write_one(dir, &writers[i], r, &werr) == -1) {
-			logmsg(LOG_ERROR, "report: %s", werr.msg);
-			if (!failed && e)
-				*e = werr;
-			failed = 1;
-		}
-	}
-	if (sync_dir(dir, &werr) == -1) {
-		if (!failed && e)
-			*e = werr;
-		failed = 1;
-	}
+	for (i = 0; i < ARRAY_SIZE(writers); i++)
+		if (write_one(dir, &writers[i], r, &werr) == -1)
+			keep_first(&werr, e, &failed);
+	if (sync_dir(dir, &werr) == -1)
+		keep_first(&werr, e, &failed);
 	/* Even after a failed writer the folder is this run's: point at it. */
-	if (point_latest(reports_dir, r->run_id, &werr) == -1) {
-		if (!failed && e)
-			*e = werr;
-		failed = 1;
-	}
+	if (point_latest(reports_dir, r->run_id, &werr) == -1)
+		keep_first(&werr, e, &failed);
 	if (dir_out) {
 		*dir_out = dir;
 		dir = NULL;

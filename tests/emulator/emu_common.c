@@ -69,6 +69,8 @@ struct emu {
 	pthread_cond_t stop_cond;
 	atomic_int stopping;
 	atomic_llong clock_offset;	/* emulator clock = time(NULL) + offset */
+	atomic_int frozen;		/* clock stopped at frozen_at */
+	atomic_llong frozen_at;
 	atomic_int latency_ms;
 	FILE *log_fp;
 	char **log;
@@ -291,7 +293,36 @@ int emu_query_foreach(const struct emu_request *rq,
 
 int64_t emu_now(struct emu *emu)
 {
+	if (atomic_load(&emu->frozen))
+		return (int64_t)atomic_load(&emu->frozen_at);
 	return (int64_t)time(NULL) + (int64_t)atomic_load(&emu->clock_offset);
+}
+
+/* POST /_emu/clock: {"set": epoch} | {"advance": s}, optionally with
+ * {"freeze": true|false} (a frozen clock moves only when told). Called
+ * with the state lock held. */
+static int clock_change(struct emu *emu, json_t *in)
+{
+	json_t *set = json_object_get(in, "set"), *adv = json_object_get(in, "advance");
+	json_t *frz = json_object_get(in, "freeze");
+	long long now;
+
+	if (!json_is_object(in) || (set && adv) || (!set && !adv && !frz) ||
+	    (set && !json_is_integer(set)) || (adv && !json_is_integer(adv)) ||
+	    (frz && !json_is_boolean(frz)))
+		return -1;
+	now = (long long)emu_now(emu);
+	if (set)
+		now = (long long)json_integer_value(set);
+	else if (adv)
+		now += (long long)json_integer_value(adv);
+	if (frz)
+		atomic_store(&emu->frozen, json_is_true(frz));
+	if (atomic_load(&emu->frozen))
+		atomic_store(&emu->frozen_at, now);
+	else
+		atomic_store(&emu->clock_offset, now - (long long)time(NULL));
+	return 0;
 }
 
 void emu_set_latency(struct emu *emu, int ms)
@@ -776,26 +807,22 @@ static enum MHD_Result control(struct emu *emu, struct MHD_Connection *c,
 		pthread_mutex_unlock(&emu->log_lock);
 		ret = send_json(c, 200, json_pack("{s:I}", "cleared", (json_int_t)n));
 	} else if (strcmp(what, "clock") == 0 && is_get) {
-		ret = send_json(c, 200, json_pack("{s:I}", "now", (json_int_t)emu_now(emu)));
+		ret = send_json(c, 200, json_pack("{s:I,s:b}", "now", (json_int_t)emu_now(emu),
+						  "frozen", atomic_load(&emu->frozen)));
 	} else if (strcmp(what, "clock") == 0 && is_post) {
-		json_t *set = json_object_get(in, "set"), *adv = json_object_get(in, "advance");
+		int rc;
 
-		if ((set == NULL) == (adv == NULL) ||
-		    (set && !json_is_integer(set)) || (adv && !json_is_integer(adv))) {
+		pthread_mutex_lock(&emu->state_lock);
+		rc = clock_change(emu, in);
+		pthread_mutex_unlock(&emu->state_lock);
+		if (rc != 0)
 			ret = send_error(c, 400, "body must be {\"set\": <epoch>} or "
-					 "{\"advance\": <seconds>}");
-		} else {
-			pthread_mutex_lock(&emu->state_lock);
-			if (set)
-				atomic_store(&emu->clock_offset,
-					     (long long)json_integer_value(set) - (long long)time(NULL));
-			else
-				atomic_fetch_add(&emu->clock_offset,
-						 (long long)json_integer_value(adv));
-			pthread_mutex_unlock(&emu->state_lock);
-			ret = send_json(c, 200, json_pack("{s:I}", "now",
-							  (json_int_t)emu_now(emu)));
-		}
+					 "{\"advance\": <seconds>}, optionally with "
+					 "\"freeze\": true|false");
+		else
+			ret = send_json(c, 200, json_pack("{s:I,s:b}", "now",
+							  (json_int_t)emu_now(emu), "frozen",
+							  atomic_load(&emu->frozen)));
 	} else if (strcmp(what, "faults") == 0 && is_post) {
 		struct fault *f = fault_parse(in, &error), **pp;
 
@@ -1251,6 +1278,8 @@ int emu_serve(const struct emu_opts *o, const struct emu_platform *p,
 	atomic_init(&emu.stopping, 0);
 	atomic_init(&emu.clock_offset, initial_clock ?
 		    (long long)(initial_clock - (int64_t)time(NULL)) : 0);
+	atomic_init(&emu.frozen, 0);
+	atomic_init(&emu.frozen_at, 0);
 	atomic_init(&emu.latency_ms, o->latency_ms > 0 ? o->latency_ms : 0);
 
 	/* Every thread (MHD's included) inherits this mask; main waits. */

@@ -244,9 +244,4 @@ json_t *gql_value_to_json(const struct gql_value *v, json_t *vars,
 /* The type as written: "[ID!]!". Caller frees. */
 char *gql_type_string(const struct gql_type *t);
 
-/* Standard base64 (with padding) of bytes; caller frees. Decoding returns
- * -1 on invalid input. */
-char *gql_base64_encode(const unsigned char *in, size_t n);
-int gql_base64_decode(const char *in, unsigned char **out, size_t *n);
-
 #endif

@@ -824,11 +824,13 @@ static void assert_run_folder(const char *dir)
 
 	ck_assert_int_eq(stat(dir, &st), 0);
 	ck_assert(S_ISDIR(st.st_mode));
-	ck_assert_int_eq(st.st_mode & 0777, 0755);
+	ck_assert_int_eq(st.st_mode & 0777, 0755);	/* umask 022 */
 	for (i = 0; i < ARRAY_SIZE(files); i++) {
 		char *p = xasprintf("%s/%s", dir, files[i]);
 
 		ck_assert_msg(is_file(p), "%s missing or empty", p);
+		ck_assert_int_eq(stat(p, &st), 0);
+		ck_assert_int_eq(st.st_mode & 0777, 0644);
 		free(p);
 	}
 }
@@ -845,6 +847,7 @@ START_TEST(test_write_atomic_and_latest)
 	struct table t;
 	ssize_t n;
 
+	umask(022);	/* the modes asserted below are 0755 / 0644 less it */
 	fill(&r1, "20261121T235301Z");
 	fill(&r2, "20261122T005301Z");
 	ck_assert_msg(report_write(reports, &r1, &d1, &e) == 0, "%s", e.msg);
