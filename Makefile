@@ -84,7 +84,7 @@ EMUTEST_BINS := $(EMUTEST_SRCS:tests/emulator/%.c=$(B)/tests/emulator/%)
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(B)/tests/bench/%)
 
-EMUS := $(B)/tiktok-emu $(B)/shopify-emu $(B)/fixturegen
+EMUS := $(B)/tiktok-emu $(B)/shopify-emu $(B)/fixturegen $(B)/emu-events
 
 .PHONY: all deps demo check check-plain check-san test-bins bench install \
         uninstall clean
@@ -123,6 +123,9 @@ $(B)/shopify-emu: $(patsubst %.c,$(B)/%.o,$(SH_EMU_SRCS) $(EMU_COMMON))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MHD_LIBS) $(PKG_LIBS) -lpthread
 
 $(B)/fixturegen: $(patsubst %.c,$(B)/%.o,$(GEN_SRCS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/emu-events: $(B)/tests/emulator/emu_events.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(LIBTTSYNC)

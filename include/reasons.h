@@ -34,7 +34,9 @@ struct reason {
 	const char *code;		/* "SKU_NOT_LINKED" */
 	enum retry_class retry;
 	const char *summary;		/* short heading for the HTML grouping */
-	const char *remedy;		/* what the merchant does; may contain %s for the detail */
+	const char *remedy;		/* what the merchant does: plain text, no format
+				 * directives; words in capitals (FILE, ID) are
+				 * for the merchant to fill in */
 };
 
 /*
@@ -45,7 +47,8 @@ struct reason {
  *   SKU_NOT_LINKED, SKU_AMBIGUOUS, SKU_MISSING, VARIANT_GONE,
  *   TOTALS_MISMATCH, ORDER_DATA_INVALID, ALREADY_IN_SHOPIFY (synced: linked
  *   to an existing order), SHOPIFY_USER_ERROR, SHOPIFY_ORDER_LIMIT,
- *   OUTCOME_UNKNOWN, PLATFORM_ERROR, NETWORK_ERROR, RUN_DEADLINE.
+ *   OUTCOME_UNKNOWN, PLATFORM_ERROR, NETWORK_ERROR, RUN_DEADLINE,
+ *   ORDER_NOT_FOUND (manual sync of an id TikTok does not know).
  * Fulfillment sync:
  *   CARRIER_NOT_INTEGRATED, CARRIER_MISSING, TRACKING_MISSING,
  *   TRACKING_FORMAT_INVALID, TRACKING_UPDATE_ONCE, TRACKING_UPDATE_WINDOW,

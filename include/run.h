@@ -38,6 +38,7 @@ struct work_item {
 	char *tt_id;
 	struct tt_order tt;	/* parsed TikTok view */
 	char *raw;		/* its JSON */
+	char *tt_url;		/* Seller Center link (sourceUrl, reports) */
 	int have_tt;		/* tt/raw valid */
 	struct order_rec rec;	/* state (or synthesized for a new order in a dry run) */
 	struct sh_order sh;	/* Shopify view */

@@ -632,12 +632,16 @@ static void apply_order_record(struct run_ctx *rc, struct work_item *w,
 			  strcmp(w->rec.reason_code, a->reason_code) == 0));
 
 	record_order(rc, w, a->status, a->reason_code, a->reason, a->retry);
-	if (a->reason_code && strcmp(a->reason_code, "CANCELLED_AFTER_FULFILLMENT") == 0 &&
-	    !rc->dry_run) {
+	/* TikTok cancelled a linked order: remember we dealt with it (1: the
+	 * Shopify order is cancelled, 2: reported only). */
+	if (a->reason_code && w->rec.sh_gid && !rc->dry_run &&
+	    (strcmp(a->reason_code, "CANCELLED_AFTER_FULFILLMENT") == 0 ||
+	     strcmp(a->reason_code, "ORDER_CANCELLED") == 0)) {
 		struct err e;
+		int cs = strcmp(a->reason_code, "ORDER_CANCELLED") == 0 && !a->alert ? 1 : 2;
 
 		err_clear(&e);
-		if (state_order_set_cancel_state(rc->st, w->tt_id, 2, &e) != 0)
+		if (state_order_set_cancel_state(rc->st, w->tt_id, cs, &e) != 0)
 			state_trouble(rc, &e);
 	}
 	if (unchanged && a->status != SYNC_FAILED && !w->from_tt_window && !a->alert)
@@ -844,14 +848,6 @@ fail:
 	return -1;
 }
 
-static void set_str(char **dst, const char *src)
-{
-	char *v = xstrdup(src);
-
-	free(*dst);
-	*dst = v;
-}
-
 static void ful_failed(struct ful_job *j, const char *code, const char *reason,
 		       enum retry_class retry, const char *action_name,
 		       enum intent_state ist)
@@ -863,7 +859,15 @@ static void ful_failed(struct ful_job *j, const char *code, const char *reason,
 
 	memset(&f, 0, sizeof(f));
 	if (j->act->ful) {
+		size_t i;
+
 		f = *j->act->ful;
+		/* A refused or lost tracking update leaves the record as it was
+		 * (old tracking, old count), now carrying the failure. */
+		if (j->act->kind == ACT_UPDATE_SHIPPING)
+			for (i = 0; i < j->w->nfuls; i++)
+				if (strcmp(j->w->fuls[i].key, j->act->ful_key) == 0)
+					f = j->w->fuls[i];
 		f.reason_code = (char *)code;
 		f.reason = (char *)reason;
 		f.remedy = rs ? (char *)rs->remedy : NULL;

@@ -434,6 +434,16 @@ static const struct section sections[] = {
 	{ "files", files_keys, ARRAY_SIZE(files_keys), 0, NULL },
 };
 
+/* walk_mapping() keeps per-key flags for a section on the stack. */
+#define MAX_SECTION_KEYS 32
+_Static_assert(ARRAY_SIZE(tiktok_keys) <= MAX_SECTION_KEYS &&
+	       ARRAY_SIZE(shopify_keys) <= MAX_SECTION_KEYS &&
+	       ARRAY_SIZE(store_keys) <= MAX_SECTION_KEYS &&
+	       ARRAY_SIZE(network_keys) <= MAX_SECTION_KEYS &&
+	       ARRAY_SIZE(settings_keys) <= MAX_SECTION_KEYS &&
+	       ARRAY_SIZE(files_keys) <= MAX_SECTION_KEYS,
+	       "a section has more keys than MAX_SECTION_KEYS");
+
 static const struct keyspec top_keys[] = {
 	{ "store", V_SECTION, 0, 0, 0, 1 },
 	{ "tiktok", V_SECTION, 1, 0, 0, 1 },
@@ -599,6 +609,16 @@ static int parse_bool(struct loadctx *x, yaml_node_t *v, const char *key,
 		  MSG_VALUE_MAX, s);
 }
 
+static int ascii_alpha(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+static char ascii_upper(char ch)
+{
+	return ch >= 'a' && ch <= 'z' ? (char)(ch - 'a' + 'A') : ch;
+}
+
 static int valid_env_name(const char *s)
 {
 	const char *p;
@@ -646,7 +666,9 @@ static int set_value(struct loadctx *x, const char *sect,
 	struct config *c = x->c;
 	char keypath[128];
 	const char *s = NULL;
+	char *val, **dst;
 	long long n = 0;
+	size_t i;
 	int b = 0;
 
 	/* Key names come from our tables: short enough. */
@@ -705,21 +727,15 @@ static int set_value(struct loadctx *x, const char *sect,
 		x->sec[k->off].file = s;
 		x->sec[k->off].file_mark = v->start_mark;
 		return 0;
-	case V_REGION: {
-		char *r;
-
-		if (strlen(s) != 2 || !((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z') ||
-		    !((s[1] | 0x20) >= 'a' && (s[1] | 0x20) <= 'z'))
+	case V_REGION:
+		if (strlen(s) != 2 || !ascii_alpha(s[0]) || !ascii_alpha(s[1]))
 			return at(&x->y, v->start_mark, keypath,
 				  "'%.*s' is not a two-letter country code (e.g. US)",
 				  MSG_VALUE_MAX, s);
-		r = xstrdup(s);
-		r[0] = (char)(r[0] & ~0x20);
-		r[1] = (char)(r[1] & ~0x20);
-		free(c->region);
-		c->region = r;
-		return 0;
-	}
+		val = xstrdup(s);
+		val[0] = ascii_upper(val[0]);
+		val[1] = ascii_upper(val[1]);
+		break;
 	case V_DOMAIN:
 		if (strstr(s, "://") != NULL)
 			return at(&x->y, v->start_mark, keypath,
@@ -730,6 +746,7 @@ static int set_value(struct loadctx *x, const char *sect,
 			return at(&x->y, v->start_mark, keypath,
 				  "'%.*s' is not a host name (e.g. acme.myshopify.com)",
 				  MSG_VALUE_MAX, s);
+		val = xstrdup(s);
 		break;
 	case V_API_VERSION:
 		if (!valid_api_version(s))
@@ -737,10 +754,9 @@ static int set_value(struct loadctx *x, const char *sect,
 				  "'%.*s' is not a Shopify API version (YYYY-MM with "
 				  "month 01, 04, 07 or 10, e.g. %s)", MSG_VALUE_MAX,
 				  s, CFG_DEFAULT_SHOPIFY_VERSION);
+		val = xstrdup(s);
 		break;
-	case V_INVENTORY: {
-		size_t i;
-
+	case V_INVENTORY:
 		for (i = 0; i < ARRAY_SIZE(inventory_values); i++)
 			if (strcmp(s, inventory_values[i]) == 0)
 				break;
@@ -749,9 +765,10 @@ static int set_value(struct loadctx *x, const char *sect,
 				  "'%.*s' is not one of BYPASS, "
 				  "DECREMENT_IGNORING_POLICY, DECREMENT_OBEYING_POLICY",
 				  MSG_VALUE_MAX, s);
+		val = xstrdup(s);
 		break;
-	}
 	case V_URL:
+		/* Checked once network.allow_insecure_loopback is known. */
 		if (x->nurls < ARRAY_SIZE(x->urls)) {
 			struct url_seen *u = &x->urls[x->nurls++];
 
@@ -759,38 +776,25 @@ static int set_value(struct loadctx *x, const char *sect,
 			u->off = k->off;
 			u->mark = v->start_mark;
 		}
-		break;
-	case V_STR:
-		if (*s == '\0')
-			return at(&x->y, v->start_mark, keypath, "is empty");
+		/* No trailing slash, so callers can append paths. */
+		val = xstrdup(s);
+		for (i = strlen(val); i > 0 && val[i - 1] == '/'; i--)
+			val[i - 1] = '\0';
 		break;
 	case V_PATH:
 		if (*s == '\0')
 			return at(&x->y, v->start_mark, keypath, "is empty");
-		{
-			char **dst = (char **)((char *)c + k->off);
-
-			free(*dst);
-			*dst = resolve_path(x->dir, s);
-		}
-		return 0;
-	default:
+		val = resolve_path(x->dir, s);
+		break;
+	default:	/* V_STR */
+		if (*s == '\0')
+			return at(&x->y, v->start_mark, keypath, "is empty");
+		val = xstrdup(s);
 		break;
 	}
-	{
-		char **dst = (char **)((char *)c + k->off);
-		char *val = xstrdup(s);
-
-		/* URLs: no trailing slash, so callers can append paths. */
-		if (k->kind == V_URL) {
-			size_t l = strlen(val);
-
-			while (l > 0 && val[l - 1] == '/')
-				val[--l] = '\0';
-		}
-		free(*dst);
-		*dst = val;
-	}
+	dst = (char **)((char *)c + k->off);
+	free(*dst);
+	*dst = val;
 	return 0;
 }
 
@@ -833,8 +837,8 @@ static int walk_mapping(struct loadctx *x, yaml_node_t *map, const char *sect,
 			if (keys[i].kind == V_SECTION) {
 				size_t si = keys[i].off;
 				const struct section *s = &sections[si];
-				yaml_mark_t sm[32];
-				int ss[32] = { 0 };
+				yaml_mark_t sm[MAX_SECTION_KEYS];
+				int ss[MAX_SECTION_KEYS] = { 0 };
 				size_t j;
 
 				if (is_null(vn) && !s->required)

@@ -62,6 +62,7 @@ static void work_item_free(struct work_item *w)
 	size_t i;
 
 	free(w->tt_id);
+	free(w->tt_url);
 	tt_order_free(&w->tt);
 	free(w->raw);
 	order_rec_free(&w->rec);
@@ -114,6 +115,9 @@ void work_to_plan(struct run_ctx *rc, struct work_item *w, struct plan_order *po
 	po->nskus = w->nskus;
 	po->selected = w->selected;
 	po->create_intent_open = w->create_intent_open;
+	if (w->tt_url == NULL)
+		w->tt_url = tiktok_order_url(rc->cfg, w->tt_id);
+	po->tiktok_order_url = w->tt_url;
 }
 
 /* (Re)load the state's view of an item: record, units, fulfillments. */
@@ -386,7 +390,8 @@ static int collect_order(const struct order_rec *o, void *arg)
 		/* Retry by themselves: transient and after-fix failures, and
 		 * (automatic order sync) every not-synced order. */
 		if (o->status == SYNC_FAILED &&
-		    (o->retry == RETRY_AUTO || o->retry == RETRY_AFTER_FIX))
+		    (o->retry == RETRY_AUTO || o->retry == RETRY_AFTER_FIX ||
+		     o->retry == RETRY_WAIT))
 			idlist_add(cc->ids, o->tt_id);
 		else if (o->status == SYNC_NOT_SYNCED && c->order_auto_sync)
 			idlist_add(cc->ids, o->tt_id);
@@ -442,7 +447,8 @@ static int collect_ful(const struct ful_rec *f, void *arg)
 {
 	struct collect_ctx *cc = arg;
 
-	if (cc->mode == 2 || f->retry == RETRY_AUTO || f->retry == RETRY_AFTER_FIX)
+	if (cc->mode == 2 || f->retry == RETRY_AUTO || f->retry == RETRY_AFTER_FIX ||
+	    f->retry == RETRY_WAIT)
 		idlist_add(cc->ids, f->tt_order_id);
 	return 0;
 }

@@ -192,7 +192,7 @@ static const char *order_label(const struct order_rec *r)
 	       : !empty(r->sh_gid) ? r->sh_gid : "(unknown)";
 }
 
-/* Indices of v sorted by TikTok create time, then id. */
+/* The orders of v sorted by TikTok create time, then id. */
 static const struct plan_order *const *sorted_orders(const struct plan_order *v,
 						     size_t n)
 {
@@ -761,13 +761,70 @@ static int person_blocked(const struct ful_ctx *c, const struct ful_rec *rec)
 
 /* ---- seller shipping: Shopify -> TikTok -------------------------------- */
 
+/* The tracking number TikTok shows for all of a record's units, or NULL
+ * when the units disagree or show none. */
+static const char *tiktok_tracking(const struct tt_order *tt,
+				   const struct ful_rec *rec)
+{
+	const char *num = NULL;
+	size_t i;
+
+	for (i = 0; i < rec->ntt_line_ids; i++) {
+		const struct tt_line *l = tt_line_by_id(tt, rec->tt_line_ids[i]);
+
+		if (l == NULL || empty(l->tracking_number))
+			return NULL;
+		if (num != NULL && strcmp(num, l->tracking_number) != 0)
+			return NULL;
+		num = l->tracking_number;
+	}
+	return num;
+}
+
+/* A shipped push record as TikTok has it: the tracking number in force
+ * and the number of accepted changes. The record is kept by apply.c from
+ * what it sent; TikTok's lines settle what it cannot know:
+ *  - TikTok shows Shopify's number, the record an older one: a change
+ *    landed whose answer was lost; it counts;
+ *  - TikTok shows another number than the record and the record carries
+ *    a failure: the change the record names failed or was lost and did
+ *    not land (apply.c stores the attempted record with the failure); it
+ *    does not count;
+ *  - a clean record TikTok does not match yet: TikTok's read lags; the
+ *    record wins. */
+struct shipped_view {
+	const char *tracking;
+	int updates;
+};
+
+static void shipped_view(const struct tt_order *tt, const struct ful_rec *rec,
+			 const char *shopify_number, struct shipped_view *v)
+{
+	const char *on_tt = tiktok_tracking(tt, rec);
+
+	v->tracking = rec->tracking_number;
+	v->updates = rec->tracking_updates;
+	if (on_tt == NULL || str_eq(on_tt, rec->tracking_number))
+		return;
+	if (str_eq(on_tt, shopify_number)) {
+		v->tracking = on_tt;
+		v->updates = rec->tracking_updates + 1;
+	} else if (rec->reason_code != NULL) {
+		v->tracking = on_tt;
+		if (v->updates > 0)
+			v->updates--;
+	}
+}
+
 static void push_tracking_changed(struct ful_ctx *c,
 				  const struct sh_fulfillment *f,
-				  const struct ful_rec *rec, const char *number,
-				  const char *company)
+				  const struct ful_rec *rec,
+				  const struct shipped_view *v,
+				  const char *number, const char *company)
 {
 	const struct tt_order *tt = c->p->tt;
 	const char *fname = f->name ? f->name : f->id;
+	const char *was = v->tracking ? v->tracking : "";
 	const struct tt_provider *prov = NULL;
 	struct action *a;
 	struct ful_rec *nf;
@@ -776,12 +833,12 @@ static void push_tracking_changed(struct ful_ctx *c,
 	char *why = NULL;
 
 	nf = ful_dup(rec);
-	if (rec->tracking_updates >= TRACKING_UPDATES_ALLOWED) {
+	set_str(&nf->tracking_number, v->tracking);
+	nf->tracking_updates = v->updates;
+	if (v->updates >= TRACKING_UPDATES_ALLOWED) {
 		why = xasprintf("the tracking number of Shopify fulfillment %s "
 				"changed from %s to %s, but TikTok allows one "
-				"change and it was used", fname,
-				rec->tracking_number ? rec->tracking_number : "",
-				number);
+				"change and it was used", fname, was, number);
 		ful_record(c, nf, SYNC_FAILED, "TRACKING_UPDATE_ONCE", why,
 			   RETRY_PERSON);
 		goto cleanup;
@@ -795,9 +852,7 @@ static void push_tracking_changed(struct ful_ctx *c,
 		why = xasprintf("the tracking number of Shopify fulfillment %s "
 				"changed from %s to %s after TikTok's 72-hour "
 				"limit: shipped %s, changes allowed until %s",
-				fname,
-				rec->tracking_number ? rec->tracking_number : "",
-				number, when, deadline);
+				fname, was, number, when, deadline);
 		ful_record(c, nf, SYNC_FAILED, "TRACKING_UPDATE_WINDOW", why,
 			   RETRY_PERSON);
 		goto cleanup;
@@ -815,12 +870,12 @@ static void push_tracking_changed(struct ful_ctx *c,
 	set_str(&nf->carrier, company);
 	set_str(&nf->provider_id, prov->id);
 	set_str(&nf->provider_name, prov->name);
-	nf->tracking_updates++;
+	nf->tracking_updates = v->updates + 1;
 	ful_set_outcome(nf, SYNC_SYNCED, NULL, NULL, RETRY_NONE, c->s->now);
 	a = action_list_add(c->out, ACT_UPDATE_SHIPPING, tt->id);
 	why = xasprintf("change the tracking number of TikTok package %s from "
 			"%s to %s", rec->tt_package_id ? rec->tt_package_id : "",
-			rec->tracking_number ? rec->tracking_number : "", number);
+			was, number);
 	set_outcome(a, SYNC_FAILED, NULL, why, RETRY_AUTO);
 	a->ful_key = xstrdup(rec->key);
 	a->ful = nf;
@@ -839,18 +894,25 @@ static void push_shipped(struct ful_ctx *c, const struct sh_fulfillment *f,
 			 const struct ful_rec *rec)
 {
 	const char *company, *number = ful_tracking(f, &company);
+	struct shipped_view v;
+	struct ful_rec *nf;
 
-	if (!empty(number) && !str_eq(number, rec->tracking_number)) {
+	shipped_view(c->p->tt, rec, number, &v);
+	if (!empty(number) && !str_eq(number, v.tracking)) {
 		if (c->want && !person_blocked(c, rec)) {
-			push_tracking_changed(c, f, rec, number, company);
+			push_tracking_changed(c, f, rec, &v, number, company);
 			return;
 		}
 	} else if (c->want && !empty(number) &&
-		   (rec->status != SYNC_SYNCED || rec->reason_code != NULL)) {
-		/* Shopify's tracking is what TikTok has again: the earlier
-		 * tracking-change failure no longer applies. */
-		ful_record(c, ful_dup(rec), SYNC_SYNCED, NULL, NULL,
-			   RETRY_NONE);
+		   (rec->status != SYNC_SYNCED || rec->reason_code != NULL ||
+		    !str_eq(rec->tracking_number, v.tracking) ||
+		    rec->tracking_updates != v.updates)) {
+		/* Shopify's tracking is what TikTok has: an earlier failed
+		 * or unanswered change no longer applies. */
+		nf = ful_dup(rec);
+		set_str(&nf->tracking_number, v.tracking);
+		nf->tracking_updates = v.updates;
+		ful_record(c, nf, SYNC_SYNCED, NULL, NULL, RETRY_NONE);
 		return;
 	}
 	plan_events(c, rec, f);

@@ -7,10 +7,9 @@
  * (../shared/research/tiktok-shop-api.md §3.3 and the official error
  * lists in ../shared/platform-specs/tiktok/). Owns only static tables.
  *
- * Remedies contain at most one "%s" (the detail: a SKU, an order ID, the
- * list of valid names) and no other '%', so callers may use them as a
- * format with one string argument. Placeholders in capitals (FILE, GID)
- * are words for the merchant to fill in.
+ * Remedies are plain text, shown as they are next to the reason (which
+ * names the value at fault: the SKU, the carrier, the valid names). Words
+ * in capitals (FILE, ID, SKU, GID) are for the merchant to fill in.
  */
 #include "reasons.h"
 
@@ -88,28 +87,28 @@ static const struct reason reasons[] = {
 	  "Order and fulfillment sync work for US TikTok Shops only: set "
 	  "store.region to US in the config if this is a US shop, otherwise "
 	  "remove this store from the cron job." },
-	{ "AUTO_SYNC_OFF", RETRY_PERSON, "Waiting for a manual sync",
+	{ "AUTO_SYNC_OFF", RETRY_WAIT, "Waiting for a manual sync",
 	  "Automatic order sync is off: create it in Shopify with "
-	  "`ttsync sync orders --config FILE %s` (or --all-not-synced), or set "
+	  "`ttsync sync orders --config FILE ID` (or --all-not-synced), or set "
 	  "settings.order_auto_sync: true in the config so every run does." },
 
 	/* Order sync: failures */
 	{ "SKU_NOT_LINKED", RETRY_AFTER_FIX, "Product not linked",
-	  "Link the TikTok SKU %s to a Shopify variant: "
-	  "`ttsync link --config FILE --tiktok-sku SKU --variant GID` (or give "
+	  "Link the TikTok SKU to a Shopify variant: "
+	  "ttsync link --config FILE --tiktok-sku SKU --variant GID (or give "
 	  "the Shopify variant that SKU), then run again." },
 	{ "SKU_AMBIGUOUS", RETRY_AFTER_FIX, "SKU matches several variants",
-	  "Several Shopify variants carry the SKU %s: make the SKU unique in "
+	  "Several Shopify variants carry this SKU (see the reason): make it unique in "
 	  "Shopify, or link the TikTok SKU to the right one with "
 	  "`ttsync link --config FILE --tiktok-sku SKU --variant GID`, then "
 	  "run again." },
 	{ "SKU_MISSING", RETRY_AFTER_FIX, "TikTok product has no seller SKU",
-	  "The TikTok product %s has no seller SKU to match in Shopify: give "
+	  "The TikTok product has no seller SKU to match in Shopify: give "
 	  "it the SKU of its Shopify variant in TikTok Seller Center, or link "
 	  "it with `ttsync link --config FILE --tiktok-sku SKU --variant GID`, "
 	  "then run again." },
 	{ "VARIANT_GONE", RETRY_AFTER_FIX, "Linked Shopify variant deleted",
-	  "The Shopify variant %s linked to this TikTok SKU no longer exists: "
+	  "The Shopify variant linked to this TikTok SKU no longer exists: "
 	  "link the SKU to an existing variant with "
 	  "`ttsync link --config FILE --tiktok-sku SKU --variant GID`, then run "
 	  "again." },
@@ -118,7 +117,7 @@ static const struct reason reasons[] = {
 	  "(both figures are in the reason), so it was not created. Check the "
 	  "order in TikTok Seller Center for a fee or discount ttsync does not "
 	  "map and report it to the ttsync maintainers with this report; after "
-	  "an update, sync it with `ttsync sync orders --config FILE %s`." },
+	  "an update, sync it with `ttsync sync orders --config FILE ID`." },
 	{ "ORDER_DATA_INVALID", RETRY_AUTO, "TikTok sent unusable data",
 	  "TikTok sent a missing or malformed value (named in the reason); the "
 	  "next run reads the order again and retries. If it persists, check "
@@ -132,7 +131,7 @@ static const struct reason reasons[] = {
 	  "Shopify refused the order for the reason given: fix the cause in "
 	  "Shopify (product, variant, location, customer or store settings), "
 	  "then run again or sync it with "
-	  "`ttsync sync orders --config FILE %s`." },
+	  "`ttsync sync orders --config FILE ID`." },
 	{ "SHOPIFY_ORDER_LIMIT", RETRY_AUTO, "Shopify order creation limit",
 	  "Shopify limits how fast a store may create orders (development and "
 	  "trial stores especially); the next run continues. If it persists, "
@@ -152,11 +151,16 @@ static const struct reason reasons[] = {
 	{ "RUN_DEADLINE", RETRY_AUTO, "Run time limit reached",
 	  "The run stopped at its time limit (settings.deadline_seconds) "
 	  "before reaching this item; the next run continues." },
+	{ "ORDER_NOT_FOUND", RETRY_NONE, "Order not found on TikTok",
+	  "TikTok Shop does not know this order id for this shop: check the id "
+	  "(TikTok order ids are 18-19 digits; `ttsync status --config FILE` "
+	  "lists the orders ttsync knows)." },
 
 	/* Fulfillment sync */
 	{ "CARRIER_NOT_INTEGRATED", RETRY_AFTER_FIX,
 	  "Carrier not integrated with TikTok Shop",
-	  "Ship with a carrier TikTok Shop integrates (for this order: %s). If "
+	  "Ship with a carrier TikTok Shop integrates (the reason lists the "
+	  "valid names for this order). If "
 	  "your carrier is one of them under another name, add a carrier rule "
 	  "`Shopify name -> TikTok name` under carrier_rules in the config "
 	  "(- shopify: \"Other\"  tiktok: \"Cainiao US\"), then run again." },
@@ -169,8 +173,9 @@ static const struct reason reasons[] = {
 	  "to mark the package shipped. The next run sends it." },
 	{ "TRACKING_FORMAT_INVALID", RETRY_AFTER_FIX,
 	  "Tracking number invalid for the carrier",
-	  "Correct the tracking number in Shopify (or the carrier, if the "
-	  "number belongs to another one): %s. If the number is right and the "
+	  "Correct the tracking number in Shopify (the reason shows the "
+	  "expected format), or the carrier if the number belongs to another "
+	  "one. If the number is right and the "
 	  "format table is out of date, edit the file named by "
 	  "tracking_formats_file in the config. The next run retries." },
 	{ "TRACKING_UPDATE_ONCE", RETRY_PERSON,
@@ -181,7 +186,7 @@ static const struct reason reasons[] = {
 	{ "TRACKING_UPDATE_WINDOW", RETRY_PERSON,
 	  "Tracking update window (72 h) passed",
 	  "TikTok Shop accepts a tracking change only within 72 hours of "
-	  "shipment, and that time has passed (%s): contact TikTok Shop "
+	  "shipment, and that time has passed: contact TikTok Shop "
 	  "support to change it." },
 	{ "TRACKING_UPDATE_DENIED", RETRY_PERSON, "TikTok refuses tracking changes",
 	  "TikTok no longer accepts tracking changes for this package (for "
@@ -192,7 +197,7 @@ static const struct reason reasons[] = {
 	  "TikTok's line items are already fulfilled with different items, so "
 	  "a new fulfillment cannot be created: have TikTok Shop support "
 	  "cancel the earlier fulfillment, then run "
-	  "`ttsync sync fulfillments --config FILE %s`." },
+	  "`ttsync sync fulfillments --config FILE ID`." },
 	{ "ALREADY_SHIPPED_OTHER_TRACKING", RETRY_PERSON,
 	  "Already shipped on TikTok with other tracking",
 	  "TikTok already shows this package shipped with another tracking "
@@ -229,7 +234,7 @@ static const struct reason reasons[] = {
 	  "TikTok refused to ship the order for the reason it gives (address, "
 	  "weight, size or a platform rule): follow that advice in TikTok "
 	  "Seller Center (ask the buyer to fix the address, or cancel without "
-	  "penalty), then run `ttsync sync fulfillments --config FILE %s`." },
+	  "penalty), then run `ttsync sync fulfillments --config FILE ID`." },
 	{ "PROVIDERS_UNAVAILABLE", RETRY_AUTO, "TikTok carrier list unavailable",
 	  "TikTok returned no shipping providers for the order's delivery "
 	  "option; the next run retries. If it persists, check the shop's "
@@ -242,7 +247,7 @@ static const struct reason reasons[] = {
 	  "the package shipped in TikTok Seller Center." },
 	{ "ORDER_NOT_IN_SHOPIFY", RETRY_WAIT, "Order not in Shopify yet",
 	  "The order is not in Shopify yet, so its fulfillment cannot be "
-	  "created: sync it with `ttsync sync orders --config FILE %s` (or set "
+	  "created: sync it with `ttsync sync orders --config FILE ID` (or set "
 	  "settings.order_auto_sync: true); the fulfillment follows on the "
 	  "same run." },
 	{ "FULFILLMENT_ORDER_CLOSED", RETRY_PERSON,
@@ -250,7 +255,7 @@ static const struct reason reasons[] = {
 	  "Shopify's fulfillment order for these items is closed or already "
 	  "fulfilled: check the order in Shopify admin. If it was fulfilled by "
 	  "hand, nothing to do; otherwise reopen it and run "
-	  "`ttsync sync fulfillments --config FILE %s`." },
+	  "`ttsync sync fulfillments --config FILE ID`." },
 	{ "CANCELLED_AFTER_FULFILLMENT", RETRY_PERSON,
 	  "Cancelled on TikTok after fulfillment",
 	  "TikTok cancelled this order but items are already fulfilled in "
@@ -258,7 +263,7 @@ static const struct reason reasons[] = {
 	  "the Shopify order by hand (no refund: the buyer paid through "
 	  "TikTok)." },
 	{ "LINE_CANCELLED", RETRY_PERSON, "Item cancelled on TikTok",
-	  "TikTok cancelled some items of this order (%s): edit the Shopify "
+	  "TikTok cancelled some items of this order (see the reason): edit the Shopify "
 	  "order to remove them and restock, so that it matches TikTok." },
 	{ "SHOPIFY_CANCEL_FAILED", RETRY_AUTO, "Shopify refused the cancellation",
 	  "Shopify refused to cancel the order for the reason given: cancel it "
@@ -266,8 +271,8 @@ static const struct reason reasons[] = {
 	  "retries." },
 	{ "CARRIER_RULE_UNKNOWN_PROVIDER", RETRY_AFTER_FIX,
 	  "Carrier rule names an unknown TikTok provider",
-	  "Change the rule's tiktok name under carrier_rules in the config to "
-	  "one of TikTok's shipping providers: %s." },
+	  "Change the rule's tiktok: name under carrier_rules in the config to "
+	  "one of TikTok's shipping providers (the reason lists them)." },
 
 	/* Either direction: the platform refused ttsync itself */
 	{ "AUTH_REFUSED", RETRY_AFTER_FIX, "TikTok refused the credentials",
@@ -289,7 +294,7 @@ static const struct reason reasons[] = {
 	  "TikTok refused ttsync's request as invalid (in the reason): this is "
 	  "a ttsync defect or unexpected data. Report it to the ttsync "
 	  "maintainers with this report; after an update, retry with "
-	  "`ttsync sync fulfillments --config FILE %s`." },
+	  "`ttsync sync orders` or `ttsync sync fulfillments --config FILE ID`." },
 };
 
 const struct reason *reason_lookup(const char *code)

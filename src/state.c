@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -500,7 +501,7 @@ static int table_count(struct state *st, int *n, struct err *e)
 static int migrate(struct state *st, struct err *e)
 {
 	char pragma[64];
-	int v, n;
+	int v = 0, n = 0;
 
 	if (user_version(st, &v, e) != 0)
 		return -1;

@@ -898,6 +898,8 @@ static int parse_ship(const json_t *data, struct tt_ship_result *s,
 
 static int parse_token(const json_t *data, struct tt_token *tok, struct err *e)
 {
+	int ret = -1;
+
 	memset(tok, 0, sizeof(*tok));
 	if (!json_is_object(data))
 		return type_error(e, "", "data", data, "an object");
@@ -905,18 +907,20 @@ static int parse_token(const json_t *data, struct tt_token *tok, struct err *e)
 	    get_str(data, "refresh_token", "data.", &tok->refresh_token, e) != 0 ||
 	    get_int(data, "access_token_expire_in", "data.", &tok->access_expire, e) != 0 ||
 	    get_int(data, "refresh_token_expire_in", "data.", &tok->refresh_expire, e) != 0)
-		goto bad;
+		goto cleanup;
 	if (tok->access_token == NULL || *tok->access_token == '\0' ||
 	    tok->refresh_token == NULL || *tok->refresh_token == '\0') {
 		err_set(e, ERR_AUTH, "TT_TOKEN_INVALID",
 			"TikTok's token answer has no access or refresh token");
-		goto bad;
+		goto cleanup;
 	}
-	return 0;
-bad:
-	/* The message names fields only, never the values of tokens. */
-	tt_token_free(tok);
-	return -1;
+	ret = 0;
+cleanup:
+	/* Messages name fields only; a type error may quote a token value,
+	 * which the caller scrubs. */
+	if (ret != 0)
+		tt_token_free(tok);
+	return ret;
 }
 
 /* ---- classification (§3) ------------------------------------------------- */
@@ -1532,6 +1536,10 @@ static int tt_ensure_token(struct tiktok *t, struct state *st, struct err *e)
 		if (t->refreshing)
 			return err_set(e, ERR_NETWORK, "NETWORK_ERROR",
 				       "TikTok token refresh did not complete");
+		if (t->refresh_err.cls != ERR_NONE) {
+			*e = t->refresh_err;
+			return -1;
+		}
 	}
 	/* Unknown expiry (0): trust the token until TikTok says 105002. */
 	if (t->tok.access_token &&

@@ -1827,3 +1827,1117 @@ START_TEST(test_package_and_tracking)
 	tt_stop(&t);
 }
 END_TEST
+
+/* ---- rate limit ------------------------------------------------------------------------------------------ */
+
+START_TEST(test_rate_limit)
+{
+	struct tt t;
+	struct rsp r;
+	int i, limited = 0, ok = 0;
+	const char *q[] = { "ids", O_SHIP, NULL };
+	struct opts ob = { .token = TOKEN_AB, .cipher = CIPHER_B };
+	const char *qb[] = { "ids", O_SHOPB, NULL };
+	json_t *f = base_fixture();
+
+	json_object_set_new(f, "rate_limit_qps", json_integer(1));
+	tt_start(&t, f, "rate", 1);
+	/* the fixture's rate: one per second */
+	r = tt_call(&t, "GET", "/order/202309/orders", q, NULL);
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	r = tt_call(&t, "GET", "/order/202309/orders", q, NULL);
+	ASSERT_CODE(r, 429, 36009002);
+	rsp_free(&r);
+	/* per API: another path has its own budget ... */
+	r = tt_call(&t, "GET", "/logistics/202309/delivery_options/" OPT_STD "/shipping_providers",
+		    NULL, NULL);
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	/* ... and per shop: shop B's detail is not limited by shop A's */
+	r = tt_call_o(&t, "GET", "/order/202309/orders", qb, NULL, &ob);
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+
+	/* changed at run time */
+	ctl_ok(&t, "/_emu/config", "{\"rate_limit_qps\": 3}");
+	for (i = 0; i < 30; i++) {
+		r = tt_call(&t, "GET", "/authorization/202309/shops", NULL, NULL);
+		if (r.http == 429) {
+			ASSERT_CODE(r, 429, 36009002);
+			limited++;
+		} else {
+			ASSERT_CODE(r, 200, 0);
+			ok++;
+		}
+		rsp_free(&r);
+	}
+	ck_assert_int_ge(ok, 3);
+	ck_assert_int_ge(limited, 1);
+	/* the 429 is logged with the gateway's body and nothing executed */
+	ctl_ok(&t, "/_emu/config", "{\"rate_limit_qps\": 1}");
+	r = ship(&t, O_ONE, ship_body(TN_USPS, P_USPS, 0, NULL, NULL));
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	r = ship(&t, O_TWO, ship_body(TN_USPS2, P_USPS, 0, NULL, NULL));
+	ASSERT_CODE(r, 429, 36009002);
+	rsp_free(&r);
+	{
+		char *st = state_status(&t, O_TWO);
+
+		ck_assert_str_eq(st, "AWAITING_SHIPMENT");
+		free(st);
+	}
+	tt_stop(&t);
+}
+END_TEST
+
+/* ---- scripted faults ----------------------------------------------------------------------------------------- */
+
+START_TEST(test_fault_status)
+{
+	struct tt t;
+	struct rsp r;
+	json_t *j;
+
+	tt_start(&t, base_fixture(), "fault-status", 1);
+	/* 429 with Retry-After, the platform's own body */
+	ctl_ok(&t, "/_emu/faults", "{\"match\":{\"path\":\"/authorization/202309/shops\"},"
+	       "\"kind\":\"status\",\"status\":429,\"retry_after\":\"2\"}");
+	r = tt_call(&t, "GET", "/authorization/202309/shops", NULL, NULL);
+	ASSERT_CODE(r, 429, 36009002);
+	ck_assert_ptr_nonnull(header_value(&r, "Retry-After"));
+	ck_assert_str_eq(header_value(&r, "Retry-After"), "2");
+	rsp_free(&r);
+	r = tt_call(&t, "GET", "/authorization/202309/shops", NULL, NULL);
+	ASSERT_CODE(r, 200, 0);	/* spent */
+	rsp_free(&r);
+	/* 429 without Retry-After */
+	ctl_ok(&t, "/_emu/faults", "{\"kind\":\"status\",\"status\":429}");
+	r = tt_call(&t, "GET", "/authorization/202309/shops", NULL, NULL);
+	ASSERT_CODE(r, 429, 36009002);
+	ck_assert_ptr_null(header_value(&r, "Retry-After"));
+	rsp_free(&r);
+	/* 500 and 503 */
+	ctl_ok(&t, "/_emu/faults", "{\"kind\":\"status\",\"status\":500}");
+	r = tt_call(&t, "GET", "/authorization/202309/shops", NULL, NULL);
+	ASSERT_CODE(r, 500, 36009003);
+	rsp_free(&r);
+	ctl_ok(&t, "/_emu/faults", "{\"kind\":\"status\",\"status\":503,\"count\":2}");
+	r = tt_call(&t, "GET", "/authorization/202309/shops", NULL, NULL);
+	ASSERT_CODE(r, 503, 36009003);
+	rsp_free(&r);
+	/* a scripted status executes nothing */
+	r = ship(&t, O_ONE, ship_body(TN_USPS, P_USPS, 0, NULL, NULL));
+	ASSERT_CODE(r, 503, 36009003);
+	rsp_free(&r);
+	{
+		char *st = state_status(&t, O_ONE);
+
+		ck_assert_str_eq(st, "AWAITING_SHIPMENT");
+		free(st);
+	}
+	/* a given body */
+	ctl_ok(&t, "/_emu/faults", "{\"kind\":\"status\",\"status\":500,\"body\":"
+	       "\"{\\\"code\\\":36009007,\\\"message\\\":\\\"Request timeout\\\","
+	       "\\\"request_id\\\":\\\"1\\\",\\\"data\\\":null}\"}");
+	r = tt_call(&t, "GET", "/authorization/202309/shops", NULL, NULL);
+	ASSERT_CODE(r, 500, 36009007);
+	rsp_free(&r);
+	/* the log says which fault applied */
+	j = harness_emu_log(&t.p);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_str_eq(jstr(json_array_get(j, 0), "fault"), "status");
+	ck_assert_int_eq(jint(json_array_get(j, 0), "status"), 429);
+	ck_assert_ptr_null(json_object_get(json_array_get(j, 1), "fault"));
+	json_decref(j);
+	tt_stop(&t);
+}
+END_TEST
+
+struct hang_arg {
+	struct tt *t;
+	struct rsp r;
+	long timeout_ms;
+};
+
+static void *hang_thread(void *arg)
+{
+	struct hang_arg *h = arg;
+	struct opts o = { .timeout_ms = h->timeout_ms };
+	const char *q[] = { "page_size", "10", NULL };
+
+	h->r = tt_call_o(h->t, "POST", "/order/202309/orders/search", q, "{}", &o);
+	return NULL;
+}
+
+/* Wait (bounded) until the emulator has taken every scripted fault. */
+static void wait_faults_taken(struct tt *t)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		json_t *j = harness_emu_get(&t->p, "/_emu/faults");
+		size_t n = json_array_size(json_object_get(j, "faults"));
+		struct timespec ts = { 0, 10 * 1000000L };
+
+		json_decref(j);
+		if (n == 0)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	ck_abort_msg("the scripted fault was never taken");
+}
+
+START_TEST(test_fault_delay_and_hang)
+{
+	struct tt t;
+	struct rsp r;
+	struct hang_arg h;
+	pthread_t th;
+
+	tt_start(&t, base_fixture(), "fault-delay", 1);
+	ctl_ok(&t, "/_emu/faults", "{\"kind\":\"delay\",\"ms\":400,"
+	       "\"match\":{\"path\":\"/authorization/202309/shops\"}}");
+	r = tt_call(&t, "GET", "/authorization/202309/shops", NULL, NULL);
+	ASSERT_CODE(r, 200, 0);
+	ck_assert_msg(r.secs >= 0.39, "delay fault answered after %.3f s", r.secs);
+	rsp_free(&r);
+	/* a hang holds only its own connection */
+	ctl_ok(&t, "/_emu/faults", "{\"kind\":\"hang\",\"match\":{\"method\":\"POST\","
+	       "\"path\":\"/order/202309/orders/search\"}}");
+	memset(&h, 0, sizeof(h));
+	h.t = &t;
+	h.timeout_ms = 1500;
+	ck_assert_int_eq(pthread_create(&th, NULL, hang_thread, &h), 0);
+	wait_faults_taken(&t);
+	r = tt_call(&t, "GET", "/authorization/202309/shops", NULL, NULL);
+	ASSERT_CODE(r, 200, 0);
+	ck_assert_msg(r.secs < 1.0, "a hung connection slowed another one (%.3f s)", r.secs);
+	rsp_free(&r);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(h.r.curl_rc, CURLE_OPERATION_TIMEDOUT);
+	rsp_free(&h.r);
+	/* spent: the next search answers */
+	h.timeout_ms = 5000;
+	hang_thread(&h);
+	ASSERT_CODE(h.r, 200, 0);
+	rsp_free(&h.r);
+	tt_stop(&t);
+}
+END_TEST
+
+START_TEST(test_fault_drops)
+{
+	struct tt t;
+	struct rsp r;
+	json_t *log, *e;
+	char *st;
+	size_t i;
+	int saw_before = 0, saw_after = 0;
+
+	tt_start(&t, base_fixture(), "fault-drop", 1);
+	/* before: nothing executed, no answer */
+	ctl_ok(&t, "/_emu/faults", "{\"kind\":\"drop_before\",\"match\":{\"path\":"
+	       "\"/fulfillment/202309/orders/*\"}}");
+	r = ship(&t, O_ONE, ship_body(TN_USPS, P_USPS, 0, NULL, NULL));
+	ck_assert_int_eq(r.curl_rc, CURLE_GOT_NOTHING);
+	rsp_free(&r);
+	st = state_status(&t, O_ONE);
+	ck_assert_str_eq(st, "AWAITING_SHIPMENT");
+	free(st);
+	r = ship(&t, O_ONE, ship_body(TN_USPS, P_USPS, 0, NULL, NULL));
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	/* after: committed, no answer; the retry meets "already shipped" */
+	ctl_ok(&t, "/_emu/faults", "{\"kind\":\"drop_after\",\"match\":{\"method\":\"POST\"}}");
+	r = ship(&t, O_TWO, ship_body(TN_USPS2, P_USPS, 0, NULL, NULL));
+	ck_assert_int_eq(r.curl_rc, CURLE_GOT_NOTHING);
+	rsp_free(&r);
+	st = state_status(&t, O_TWO);
+	ck_assert_str_eq(st, "AWAITING_COLLECTION");
+	free(st);
+	r = ship(&t, O_TWO, ship_body(TN_USPS2, P_USPS, 0, NULL, NULL));
+	ASSERT_CODE(r, 200, 21011006);
+	rsp_free(&r);
+	log = harness_emu_log(&t.p);
+	json_array_foreach(log, i, e) {
+		if (strcmp(jstr(e, "fault"), "drop_before") == 0) {
+			saw_before = 1;
+			ck_assert(json_is_null(json_object_get(e, "response")));
+		}
+		if (strcmp(jstr(e, "fault"), "drop_after") == 0) {
+			saw_after = 1;
+			ck_assert(json_is_null(json_object_get(e, "response")));
+		}
+	}
+	ck_assert(saw_before && saw_after);
+	json_decref(log);
+	tt_stop(&t);
+}
+END_TEST
+
+START_TEST(test_fault_truncate_and_invalid_json)
+{
+	struct tt t;
+	struct rsp r;
+	char *st;
+	const char *q[] = { "ids", O_SHIP, NULL };
+
+	tt_start(&t, base_fixture(), "fault-corrupt", 0);
+	/* truncate: executed, half a body, then the connection closes */
+	ctl_ok(&t, "/_emu/faults", "{\"kind\":\"truncate\"}");
+	r = ship(&t, O_ONE, ship_body(TN_USPS, P_USPS, 0, NULL, NULL));
+	ck_assert_int_eq(r.curl_rc, CURLE_PARTIAL_FILE);
+	ck_assert_int_gt(strlen(r.raw), 10);
+	ck_assert_ptr_null(r.j);
+	rsp_free(&r);
+	st = state_status(&t, O_ONE);
+	ck_assert_str_eq(st, "AWAITING_COLLECTION");
+	free(st);
+	/* invalid_json: executed, 200 with a body that is not JSON */
+	ctl_ok(&t, "/_emu/faults", "{\"kind\":\"invalid_json\",\"count\":2}");
+	r = ship(&t, O_TWO, ship_body(TN_USPS2, P_USPS, 0, NULL, NULL));
+	ck_assert_int_eq(r.curl_rc, CURLE_OK);
+	ck_assert_int_eq(r.http, 200);
+	ck_assert_ptr_null(r.j);
+	rsp_free(&r);
+	st = state_status(&t, O_TWO);
+	ck_assert_str_eq(st, "AWAITING_COLLECTION");
+	free(st);
+	r = tt_call(&t, "GET", "/order/202309/orders", q, NULL);
+	ck_assert_int_eq(r.http, 200);
+	ck_assert_ptr_null(r.j);
+	rsp_free(&r);
+	r = tt_call(&t, "GET", "/order/202309/orders", q, NULL);
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	tt_stop(&t);
+}
+END_TEST
+
+START_TEST(test_fault_matching)
+{
+	struct tt t;
+	struct rsp r;
+	json_t *j;
+	const char *q[] = { "ids", O_SHIP, NULL };
+	const char *sq[] = { "page_size", "5", NULL };
+
+	tt_start(&t, base_fixture(), "fault-match", 1);
+	ctl_ok(&t, "/_emu/faults", "{\"match\":{\"path\":\"/order/*\"},\"kind\":\"status\","
+	       "\"status\":503,\"count\":2}");
+	j = harness_emu_get(&t.p, "/_emu/faults");
+	ck_assert_int_eq(json_array_size(json_object_get(j, "faults")), 1);
+	ck_assert_int_eq(jint(json_array_get(json_object_get(j, "faults"), 0), "count"), 2);
+	json_decref(j);
+	r = tt_call(&t, "GET", "/authorization/202309/shops", NULL, NULL);
+	ASSERT_CODE(r, 200, 0);	/* not matched */
+	rsp_free(&r);
+	r = tt_call(&t, "POST", "/order/202309/orders/search", sq, "{}");
+	ck_assert_int_eq(r.http, 503);
+	rsp_free(&r);
+	j = harness_emu_get(&t.p, "/_emu/faults");
+	ck_assert_int_eq(jint(json_array_get(json_object_get(j, "faults"), 0), "count"), 1);
+	json_decref(j);
+	r = tt_call(&t, "GET", "/order/202309/orders", q, NULL);
+	ck_assert_int_eq(r.http, 503);
+	rsp_free(&r);
+	r = tt_call(&t, "GET", "/order/202309/orders", q, NULL);
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	j = harness_emu_get(&t.p, "/_emu/faults");
+	ck_assert_int_eq(json_array_size(json_object_get(j, "faults")), 0);
+	json_decref(j);
+	/* method: only POSTs */
+	ctl_ok(&t, "/_emu/faults", "{\"match\":{\"method\":\"POST\",\"path\":\"/order/*\"},"
+	       "\"kind\":\"status\",\"status\":500}");
+	r = tt_call(&t, "GET", "/order/202309/orders", q, NULL);
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	/* DELETE clears */
+	j = harness_emu_delete(&t.p, "/_emu/faults");
+	ck_assert_int_eq(jint(j, "cleared"), 1);
+	json_decref(j);
+	r = tt_call(&t, "POST", "/order/202309/orders/search", sq, "{}");
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	/* a bad fault is refused */
+	j = ctl_post(&t, "/_emu/faults", "{\"kind\":\"explode\"}");
+	ck_assert_ptr_nonnull(json_object_get(j, "error"));
+	json_decref(j);
+	j = ctl_post(&t, "/_emu/faults", "{\"kind\":\"delay\"}");
+	ck_assert_ptr_nonnull(json_object_get(j, "error"));
+	json_decref(j);
+	tt_stop(&t);
+}
+END_TEST
+
+/* ---- the clock ------------------------------------------------------------------------------------------------- */
+
+START_TEST(test_clock)
+{
+	struct tt t;
+	json_t *j, *f, *o;
+	long long now, a, b;
+	struct rsp r;
+
+	f = base_fixture();
+	json_object_set_new(json_array_get(json_object_get(f, "tokens"), 0),
+			    "access_token_expire_in", json_integer(1900000000LL));
+	tt_start(&t, f, "clock", 1);
+	now = emu_clock(&t);
+	ck_assert_int_ge(now, C0);	/* the fixture's clock, ticking */
+	ck_assert_int_lt(now, C0 + 120);
+	j = ctl_post(&t, "/_emu/clock", "{\"set\": 1800000000}");
+	ck_assert_int_ge(jint(j, "now"), 1800000000LL);
+	ck_assert_int_lt(jint(j, "now"), 1800000005LL);
+	json_decref(j);
+	j = ctl_post(&t, "/_emu/clock", "{\"set\": 1800000000, \"freeze\": true}");
+	ck_assert_int_eq(jint(j, "now"), 1800000000LL);
+	ck_assert(json_is_true(json_object_get(j, "frozen")));
+	json_decref(j);
+	j = ctl_post(&t, "/_emu/clock", "{\"advance\": 3600}");
+	ck_assert_int_eq(jint(j, "now"), 1800003600LL);
+	json_decref(j);
+	/* frozen: a request that takes a while does not move it */
+	ctl_ok(&t, "/_emu/faults", "{\"kind\":\"delay\",\"ms\":1100}");
+	r = tt_call(&t, "GET", "/authorization/202309/shops", NULL, NULL);
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	ck_assert_int_eq(emu_clock(&t), 1800003600LL);
+	/* the gateway follows it: a host-clock timestamp is now refused */
+	{
+		char ts[32];
+		struct opts o2 = { .timestamp = ts };
+
+		snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+		r = tt_call_o(&t, "GET", "/authorization/202309/shops", NULL, NULL, &o2);
+		ASSERT_CODE(r, 400, 36009004);
+		rsp_free(&r);
+	}
+	/* unfrozen: ticks on from there */
+	j = ctl_post(&t, "/_emu/clock", "{\"freeze\": false}");
+	ck_assert(json_is_false(json_object_get(j, "frozen")));
+	json_decref(j);
+	a = emu_clock(&t);
+	ck_assert_int_ge(a, 1800003600LL);
+	ck_assert_int_lt(a, 1800003605LL);
+	j = ctl_post(&t, "/_emu/clock", "{\"advance\": -7200}");
+	b = jint(j, "now");
+	ck_assert_int_ge(b, a - 7200);
+	ck_assert_int_lt(b, a - 7190);
+	json_decref(j);
+	/* bad requests */
+	j = ctl_post(&t, "/_emu/clock", "{\"set\": \"soon\"}");
+	ck_assert_ptr_nonnull(json_object_get(j, "error"));
+	json_decref(j);
+	j = ctl_post(&t, "/_emu/clock", "{\"set\": 1, \"advance\": 2}");
+	ck_assert_ptr_nonnull(json_object_get(j, "error"));
+	json_decref(j);
+	tt_stop(&t);
+
+	/* relative fixture times are offsets from the start-up clock */
+	f = base_fixture();
+	json_object_set_new(f, "relative_times", json_true());
+	json_object_set_new(f, "clock", json_integer(-86400));
+	json_object_set_new(json_array_get(json_object_get(f, "tokens"), 0),
+			    "access_token_expire_in", json_integer(3600));
+	o = json_array_get(json_object_get(f, "orders"), 0);
+	json_object_set_new(o, "create_time", json_integer(-90000));
+	json_object_set_new(o, "update_time", json_integer(-86500));
+	tt_start(&t, f, "clock-relative", 1);
+	now = emu_clock(&t);
+	ck_assert_int_ge(now, (long long)time(NULL) - 86400 - 5);
+	ck_assert_int_le(now, (long long)time(NULL) - 86400 + 1);
+	o = detail(&t, O_SHIP);
+	ck_assert_int_ge(jint(o, "create_time"), now - 90000 + 86400 - 5);
+	ck_assert_int_le(jint(o, "create_time"), now - 90000 + 86400);
+	json_decref(o);
+	r = tt_call(&t, "GET", "/authorization/202309/shops", NULL, NULL);
+	ASSERT_CODE(r, 200, 0);	/* expires an hour after start-up */
+	rsp_free(&r);
+	tt_stop(&t);
+}
+END_TEST
+
+/* ---- platform events --------------------------------------------------------------------------------------- */
+
+static void ev_ok(struct tt *t, const char *body, const char *want_status)
+{
+	json_t *j = event(t, body);
+
+	ck_assert_msg(json_object_get(j, "error") == NULL, "event %s: %s", body,
+		      jstr(j, "error"));
+	if (want_status)
+		ck_assert_msg(strcmp(jstr(j, "status"), want_status) == 0,
+			      "event %s: status %s, want %s", body, jstr(j, "status"), want_status);
+	json_decref(j);
+}
+
+static void ev_refused(struct tt *t, const char *body)
+{
+	json_t *j = event(t, body);
+
+	ck_assert_msg(json_object_get(j, "error") != NULL, "event %s was not refused", body);
+	json_decref(j);
+}
+
+START_TEST(test_events_payment_and_hold)
+{
+	struct tt t;
+	json_t *o, *add;
+	char *body;
+
+	tt_start(&t, base_fixture(), "events-pay", 1);
+	freeze_at(&t, C0);
+	/* UNPAID: no address served */
+	o = detail(&t, O_UNPAID);
+	ck_assert_str_eq(jstr(o, "status"), "UNPAID");
+	ck_assert_ptr_null(json_object_get(o, "recipient_address"));
+	json_decref(o);
+	ev_refused(&t, "{\"type\":\"hold_ends\",\"order_id\":\"" O_UNPAID "\"}");
+	ev_ok(&t, "{\"type\":\"buyer_pays\",\"order_id\":\"" O_UNPAID "\"}", "ON_HOLD");
+	o = detail(&t, O_UNPAID);
+	ck_assert_int_eq(jint(o, "paid_time"), C0);
+	ck_assert_int_eq(jint(o, "update_time"), C0);
+	ck_assert_ptr_null(json_object_get(o, "recipient_address"));
+	json_decref(o);
+	advance(&t, 3600);
+	ev_ok(&t, "{\"type\":\"hold_ends\",\"order_id\":\"" O_UNPAID "\"}", "AWAITING_SHIPMENT");
+	o = detail(&t, O_UNPAID);
+	ck_assert_int_eq(jint(o, "update_time"), C0 + 3600);
+	ck_assert_ptr_nonnull(json_object_get(o, "recipient_address"));
+	ck_assert_str_eq(jstr(line_of(o, 1), "display_status"), "AWAITING_SHIPMENT");
+	json_decref(o);
+	ev_refused(&t, "{\"type\":\"buyer_pays\",\"order_id\":\"" O_UNPAID "\"}");
+	/* an order without hold goes straight to AWAITING_SHIPMENT */
+	add = json_pack("{s:s,s:o}", "type", "add_order", "order",
+			mk_order("579000000000000099", "UNPAID", "FULFILLMENT_BY_SELLER", "SELLER",
+				 2, C0, C0));
+	body = json_dumps(add, JSON_COMPACT);
+	ev_ok(&t, body, "UNPAID");
+	free(body);
+	json_decref(add);
+	ev_ok(&t, "{\"type\":\"buyer_pays\",\"order_id\":\"579000000000000099\"}",
+	      "AWAITING_SHIPMENT");
+	ev_refused(&t, "{\"type\":\"buyer_pays\",\"order_id\":\"579999999999999999\"}");
+	ev_refused(&t, "{\"type\":\"no_such_event\",\"order_id\":\"" O_SHIP "\"}");
+	tt_stop(&t);
+}
+END_TEST
+
+START_TEST(test_events_tiktok_shipping)
+{
+	struct tt t;
+	json_t *o, *j;
+	struct rsp r;
+	char l1[32], path[256];
+
+	tt_start(&t, base_fixture(), "events-tts", 1);
+	freeze_at(&t, C0);
+	line_id(l1, sizeof(l1), O_TT, 1);
+	ev_refused(&t, "{\"type\":\"buy_label\",\"order_id\":\"" O_ONE "\"}");	/* seller shipping */
+	/* TikTok buys a label for one unit, then for the other */
+	{
+		char body[256];
+
+		snprintf(body, sizeof(body), "{\"type\":\"buy_label\",\"order_id\":\"%s\","
+			 "\"line_item_ids\":[\"%s\"]}", O_TT, l1);
+		ev_ok(&t, body, "PARTIALLY_SHIPPING");
+	}
+	advance(&t, 60);
+	ev_ok(&t, "{\"type\":\"buy_label\",\"order_id\":\"" O_TT "\",\"provider_id\":\"" P_UPS
+	      "\",\"tracking_number\":\"" TN_UPS "\"}", "AWAITING_COLLECTION");
+	o = detail(&t, O_TT);
+	ck_assert_str_ne(jstr(line_of(o, 1), "tracking_number"), "");
+	ck_assert_str_eq(jstr(line_of(o, 1), "shipping_provider_name"), "USPS");
+	ck_assert_str_eq(jstr(line_of(o, 2), "tracking_number"), TN_UPS);
+	ck_assert_str_eq(jstr(line_of(o, 2), "shipping_provider_id"), P_UPS);
+	ck_assert_str_eq(jstr(line_of(o, 2), "display_status"), "AWAITING_COLLECTION");
+	ck_assert_int_eq(jint(o, "update_time"), C0 + 60);
+	snprintf(path, sizeof(path), "/fulfillment/202309/packages/%s",
+		 jstr(line_of(o, 2), "package_id"));
+	json_decref(o);
+	r = tt_call(&t, "GET", path, NULL, NULL);
+	ASSERT_CODE(r, 200, 0);
+	ck_assert_str_eq(jstr(data_of(&r), "shipping_type"), "TIKTOK");
+	ck_assert_str_eq(jstr(data_of(&r), "tracking_number"), TN_UPS);
+	rsp_free(&r);
+	ev_refused(&t, "{\"type\":\"complete\",\"order_id\":\"" O_TT "\"}");
+	ev_refused(&t, "{\"type\":\"delivered\",\"order_id\":\"" O_TT "\"}");
+	advance(&t, 60);
+	ev_ok(&t, "{\"type\":\"carrier_pickup\",\"order_id\":\"" O_TT "\"}", "IN_TRANSIT");
+	ev_refused(&t, "{\"type\":\"carrier_pickup\",\"order_id\":\"" O_TT "\"}");
+	advance(&t, 60);
+	ev_ok(&t, "{\"type\":\"delivered\",\"order_id\":\"" O_TT "\"}", "DELIVERED");
+	advance(&t, 60);
+	ev_ok(&t, "{\"type\":\"complete\",\"order_id\":\"" O_TT "\"}", "COMPLETED");
+	o = detail(&t, O_TT);
+	ck_assert_int_eq(jint(o, "collection_time"), C0 + 120);
+	ck_assert_int_eq(jint(o, "delivery_time"), C0 + 180);
+	ck_assert_int_eq(jint(o, "update_time"), C0 + 240);
+	ck_assert_str_eq(jstr(line_of(o, 1), "display_status"), "COMPLETED");
+	json_decref(o);
+	/* the order search sees the move (update_time window) */
+	{
+		char b[128];
+		const char *q[] = { "page_size", "10", "sort_field", "update_time", NULL };
+
+		snprintf(b, sizeof(b), "{\"update_time_ge\":%lld}", C0 + 200);
+		r = tt_call(&t, "POST", "/order/202309/orders/search", q, b);
+		ASSERT_CODE(r, 200, 0);
+		j = json_object_get(data_of(&r), "orders");
+		ck_assert_int_eq(json_array_size(j), 0);	/* _lt defaults to now: C0+240 excluded */
+		rsp_free(&r);
+		snprintf(b, sizeof(b), "{\"update_time_ge\":%lld,\"update_time_lt\":%lld}",
+			 C0 + 200, C0 + 241);
+		r = tt_call(&t, "POST", "/order/202309/orders/search", q, b);
+		ASSERT_CODE(r, 200, 0);
+		j = json_object_get(data_of(&r), "orders");
+		ck_assert_int_eq(json_array_size(j), 1);
+		ck_assert_str_eq(jstr(json_array_get(j, 0), "id"), O_TT);
+		rsp_free(&r);
+	}
+	tt_stop(&t);
+}
+END_TEST
+
+START_TEST(test_events_cancel)
+{
+	struct tt t;
+	json_t *o;
+	struct rsp r;
+	char body[256], l3[32];
+
+	tt_start(&t, base_fixture(), "events-cancel", 1);
+	freeze_at(&t, C0);
+	/* the whole order */
+	ev_ok(&t, "{\"type\":\"buyer_cancels\",\"order_id\":\"" O_HOLD "\"}", "CANCELLED");
+	o = detail(&t, O_HOLD);
+	ck_assert_str_eq(jstr(o, "cancellation_initiator"), "BUYER");
+	ck_assert_int_eq(jint(o, "cancel_time"), C0);
+	ck_assert_str_eq(jstr(line_of(o, 1), "display_status"), "CANCELLED");
+	ck_assert_str_eq(jstr(line_of(o, 1), "cancel_user"), "BUYER");
+	json_decref(o);
+	/* one unit of three */
+	line_id(l3, sizeof(l3), O_SHIP, 3);
+	snprintf(body, sizeof(body), "{\"type\":\"buyer_cancels\",\"order_id\":\"%s\","
+		 "\"line_item_ids\":[\"%s\"]}", O_SHIP, l3);
+	ev_ok(&t, body, "AWAITING_SHIPMENT");
+	r = ship(&t, O_SHIP, ship_body(TN_USPS, P_USPS, 0, NULL, NULL));
+	ASSERT_CODE(r, 200, 0);
+	ck_assert_int_eq(json_array_size(json_object_get(data_of(&r), "order_line_item_ids")), 2);
+	rsp_free(&r);
+	o = detail(&t, O_SHIP);
+	ck_assert_str_eq(jstr(o, "status"), "AWAITING_COLLECTION");
+	ck_assert_str_eq(jstr(line_of(o, 3), "display_status"), "CANCELLED");
+	json_decref(o);
+	ev_refused(&t, "{\"type\":\"buyer_cancels\",\"order_id\":\"" O_SHIP "\"}");	/* shipped */
+	/* a pending cancel request blocks shipping */
+	ev_ok(&t, "{\"type\":\"cancel_request\",\"order_id\":\"" O_ONE "\"}", "AWAITING_SHIPMENT");
+	o = detail(&t, O_ONE);
+	ck_assert(json_is_true(json_object_get(o, "is_buyer_request_cancel")));
+	ck_assert_int_eq(jint(o, "request_cancel_time"), C0);
+	json_decref(o);
+	r = ship(&t, O_ONE, ship_body(TN_USPS2, P_USPS, 0, NULL, NULL));
+	ASSERT_CODE(r, 200, 21011007);
+	rsp_free(&r);
+	ev_refused(&t, "{\"type\":\"cancel_request\",\"order_id\":\"" O_CANCEL "\"}");
+	tt_stop(&t);
+}
+END_TEST
+
+START_TEST(test_events_all_orders)
+{
+	struct tt t;
+	json_t *j, *add;
+	char *body;
+	int i;
+
+	tt_start(&t, base_fixture(), "events-star", 1);
+	for (i = 0; i < 2; i++) {
+		char id[32];
+
+		snprintf(id, sizeof(id), "57900000000000009%d", i);
+		add = json_pack("{s:s,s:o}", "type", "add_order", "order",
+				mk_order(id, "UNPAID", "FULFILLMENT_BY_SELLER", "SELLER", 1, C0, C0));
+		body = json_dumps(add, JSON_COMPACT);
+		ev_ok(&t, body, "UNPAID");
+		free(body);
+		json_decref(add);
+	}
+	/* a duplicate id is refused */
+	add = json_pack("{s:s,s:o}", "type", "add_order", "order",
+			mk_order(O_SHIP, "UNPAID", "FULFILLMENT_BY_SELLER", "SELLER", 1, C0, C0));
+	body = json_dumps(add, JSON_COMPACT);
+	ev_refused(&t, body);
+	free(body);
+	json_decref(add);
+	j = event(&t, "{\"type\":\"buyer_pays\",\"order_id\":\"*\"}");
+	ck_assert_int_eq(jint(j, "orders_changed"), 3);
+	json_decref(j);
+	j = event(&t, "{\"type\":\"buyer_pays\",\"order_id\":\"*\"}");
+	ck_assert_int_eq(jint(j, "orders_changed"), 0);
+	json_decref(j);
+	{
+		char *st = state_status(&t, "579000000000000091");
+
+		ck_assert_str_eq(st, "AWAITING_SHIPMENT");
+		free(st);
+	}
+	tt_stop(&t);
+}
+END_TEST
+
+/* ---- bad requests ------------------------------------------------------------------------------------------ */
+
+START_TEST(test_bad_requests)
+{
+	struct tt t;
+	struct rsp r;
+	size_t i;
+	char *big;
+	const char *sq[] = { "page_size", "10", NULL };
+	static const struct {
+		const char *method, *path, *body;
+		const char *q1, *v1;
+		long http, code;
+	} cases[] = {
+		{ "GET", "/order/202309/nothing", NULL, NULL, NULL, 404, 36009009 },
+		{ "GET", "/", NULL, NULL, NULL, 404, 36009009 },
+		{ "GET", "/order/202309/orders/search", NULL, "page_size", "10", 405, 36009010 },
+		{ "DELETE", "/fulfillment/202309/orders/" O_ONE "/packages", NULL, NULL, NULL,
+		  405, 36009010 },
+		/* the body */
+		{ "POST", "/order/202309/orders/search", "{bad", "page_size", "10", 400, 36009004 },
+		{ "POST", "/order/202309/orders/search", "[1,2]", "page_size", "10", 400, 36009004 },
+		{ "POST", "/fulfillment/202309/orders/" O_ONE "/packages", "{\"tracking_number\":",
+		  NULL, NULL, 400, 21001001 },
+		/* wrong types */
+		{ "POST", "/order/202309/orders/search", "{}", "page_size", "abc", 400, 36009004 },
+		{ "POST", "/order/202309/orders/search", "{}", "page_size", "0", 400, 36009004 },
+		{ "POST", "/order/202309/orders/search", "{}", "page_size", "101", 400, 36009004 },
+		{ "POST", "/order/202309/orders/search", "{\"create_time_ge\":\"x\"}", "page_size",
+		  "10", 400, 36009004 },
+		{ "POST", "/order/202309/orders/search", "{\"order_status\":5}", "page_size", "10",
+		  400, 36009004 },
+		{ "POST", "/order/202309/orders/search", "{\"order_status\":\"SHIPPED\"}", "page_size",
+		  "10", 400, 36009004 },
+		{ "POST", "/order/202309/orders/search", "{\"is_buyer_request_cancel\":\"yes\"}",
+		  "page_size", "10", 400, 36009004 },
+		{ "POST", "/order/202309/orders/search", "{}", "sort_field", "paid_time", 400, 36009004 },
+		{ "POST", "/fulfillment/202309/orders/" O_ONE "/packages",
+		  "{\"tracking_number\":123,\"shipping_provider_id\":\"" P_USPS "\"}", NULL, NULL,
+		  400, 21001001 },
+		{ "POST", "/fulfillment/202309/orders/" O_ONE "/packages",
+		  "{\"tracking_number\":\"" TN_USPS "\",\"shipping_provider_id\":\"" P_USPS "\","
+		  "\"order_line_item_ids\":\"x\"}", NULL, NULL, 400, 21001001 },
+		{ "POST", "/fulfillment/202309/orders/" O_ONE "/packages",
+		  "{\"tracking_number\":\"" TN_USPS "\",\"shipping_provider_id\":\"" P_USPS "\","
+		  "\"order_line_item_ids\":[1]}", NULL, NULL, 400, 21001001 },
+		/* missing */
+		{ "POST", "/order/202309/orders/search", "{}", NULL, NULL, 400, 36009004 },
+		{ "GET", "/order/202309/orders", NULL, NULL, NULL, 400, 36009004 },
+		{ "GET", "/order/202309/orders", NULL, "ids", "", 400, 36009004 },
+		{ "POST", "/fulfillment/202309/orders/" O_ONE "/packages",
+		  "{\"shipping_provider_id\":\"" P_USPS "\"}", NULL, NULL, 400, 21001001 },
+		{ "POST", "/fulfillment/202309/orders/" O_ONE "/packages",
+		  "{\"tracking_number\":\"" TN_USPS "\"}", NULL, NULL, 400, 21001001 },
+		{ "POST", "/fulfillment/202309/orders/" O_ONE "/packages", NULL, NULL, NULL,
+		  400, 21001001 },
+		{ "POST", "/fulfillment/202309/packages/" PKG_FIX "/shipping_info/update", "{}",
+		  NULL, NULL, 400, 21001001 },
+		/* invalid UTF-8 */
+		{ "POST", "/order/202309/orders/search", "{\"buyer_user_id\":\"\xff\xfe\"}",
+		  "page_size", "10", 400, 36009004 },
+	};
+
+	tt_start(&t, base_fixture(), "bad", 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *q[] = { cases[i].q1, cases[i].v1, NULL };
+
+		r = tt_call(&t, cases[i].method, cases[i].path, cases[i].q1 ? q : NULL,
+			    cases[i].body);
+		ck_assert_msg(r.http == cases[i].http && r.code == cases[i].code,
+			      "case %zu (%s %s %s): HTTP %ld code %ld: %.300s", i, cases[i].method,
+			      cases[i].path, cases[i].body ? cases[i].body : "", r.http, r.code,
+			      r.raw);
+		ck_assert_ptr_nonnull(json_object_get(r.j, "request_id"));
+		rsp_free(&r);
+	}
+	/* the gateway's own parameters and headers */
+	{
+		static const struct {
+			struct opts o;
+			long http, code;
+		} g[] = {
+			{ { .no_app_key = 1 }, 400, 36009004 },
+			{ { .no_sign = 1 }, 400, 36009004 },
+			{ { .no_timestamp = 1 }, 400, 36009004 },
+			{ { .timestamp = "abc" }, 400, 36009004 },
+			{ { .timestamp = "-5" }, 400, 36009004 },
+			{ { .sign = "xyz" }, 401, 106001 },
+			{ { .ct = "" }, 400, 36009022 },
+			{ { .ct = "text/plain" }, 400, 36009022 },
+			{ { .ct = "multipart/form-data; boundary=x" }, 400, 36009022 },
+			{ { .token = "" }, 400, 36009004 },
+			{ { .token = "TTP_nobody" }, 400, 36009004 },
+			{ { .ct = "application/json; charset=utf-8" }, 200, 0 },
+		};
+
+		for (i = 0; i < sizeof(g) / sizeof(g[0]); i++) {
+			r = tt_call_o(&t, "POST", "/order/202309/orders/search", sq, "{}", &g[i].o);
+			ck_assert_msg(r.http == g[i].http && r.code == g[i].code,
+				      "gateway case %zu: HTTP %ld code %ld: %.300s", i, r.http,
+				      r.code, r.raw);
+			rsp_free(&r);
+		}
+	}
+	{
+		/* wrong app_key */
+		t.app_key = "someone_else";
+		r = tt_call(&t, "POST", "/order/202309/orders/search", sq, "{}");
+		ASSERT_CODE(r, 400, 36009004);
+		rsp_free(&r);
+		t.app_key = APP_KEY;
+	}
+	/* a huge body */
+	big = malloc(2 * 1024 * 1024 + 64);
+	ck_assert_ptr_nonnull(big);
+	strcpy(big, "{\"buyer_user_id\":\"");
+	memset(big + strlen(big), 'a', 2 * 1024 * 1024);
+	strcpy(big + 18 + 2 * 1024 * 1024, "\"}");
+	r = tt_call(&t, "POST", "/order/202309/orders/search", sq, big);
+	ASSERT_CODE(r, 413, 36009021);
+	rsp_free(&r);
+	free(big);
+	/* still serving, and every log line is JSON */
+	r = tt_call(&t, "POST", "/order/202309/orders/search", sq, "{}");
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	{
+		char *txt = harness_read_file(t.p.log_path), *line, *save = NULL;
+		int n = 0;
+
+		ck_assert_ptr_nonnull(txt);
+		for (line = strtok_r(txt, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			json_t *j = json_loads(line, 0, NULL);
+
+			ck_assert_msg(j != NULL, "log line is not JSON: %.200s", line);
+			json_decref(j);
+			n++;
+		}
+		ck_assert_int_ge(n, (int)(sizeof(cases) / sizeof(cases[0])) + 14);
+		free(txt);
+	}
+	tt_stop(&t);
+}
+END_TEST
+
+/* ---- concurrency, malformed HTTP, shutdown -------------------------------------------------------------------- */
+
+#define CONCURRENT 80
+
+START_TEST(test_concurrency_and_malformed_http)
+{
+	struct tt t;
+	CURLM *m = curl_multi_init();
+	CURL *h[CONCURRENT];
+	struct buf bodies[CONCURRENT];
+	struct curl_slist *hl[CONCURRENT];
+	char url[8192];
+	int i, running = 0, ok = 0;
+	double t0;
+	struct rsp r;
+
+	tt_start(&t, base_fixture(), "concurrency", 1);
+	ctl_ok(&t, "/_emu/faults", "{\"kind\":\"delay\",\"ms\":500,\"count\":80}");
+	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0L);
+	for (i = 0; i < CONCURRENT; i++) {
+		hl[i] = tt_build(&t, "/authorization/202309/shops", NULL, NULL, NULL, url);
+		memset(&bodies[i], 0, sizeof(bodies[i]));
+		h[i] = curl_easy_init();
+		curl_easy_setopt(h[i], CURLOPT_URL, url);
+		curl_easy_setopt(h[i], CURLOPT_HTTPHEADER, hl[i]);
+		curl_easy_setopt(h[i], CURLOPT_WRITEFUNCTION, buf_add);
+		curl_easy_setopt(h[i], CURLOPT_WRITEDATA, &bodies[i]);
+		curl_easy_setopt(h[i], CURLOPT_TIMEOUT, 30L);
+		curl_easy_setopt(h[i], CURLOPT_FRESH_CONNECT, 1L);
+		curl_multi_add_handle(m, h[i]);
+	}
+	t0 = mono();
+	do {
+		curl_multi_perform(m, &running);
+		if (running)
+			curl_multi_poll(m, NULL, 0, 100, NULL);
+	} while (running);
+	for (i = 0; i < CONCURRENT; i++) {
+		long status = 0;
+		json_t *j = json_loads(bodies[i].p ? bodies[i].p : "", 0, NULL);
+
+		curl_easy_getinfo(h[i], CURLINFO_RESPONSE_CODE, &status);
+		if (status == 200 && jint(j, "code") == 0)
+			ok++;
+		json_decref(j);
+		curl_multi_remove_handle(m, h[i]);
+		curl_easy_cleanup(h[i]);
+		curl_slist_free_all(hl[i]);
+		free(bodies[i].p);
+	}
+	curl_multi_cleanup(m);
+	ck_assert_int_eq(ok, CONCURRENT);
+	/* 80 x 500 ms one after another would take 40 s */
+	ck_assert_msg(mono() - t0 < 10.0, "80 delayed requests took %.1f s", mono() - t0);
+
+	/* garbage on the wire: the server answers or closes, and lives on */
+	{
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sa;
+		char junk[256];
+		ssize_t n;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_port = htons((uint16_t)t.p.port);
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+		n = write(fd, "\x01\x02 NOT HTTP \xff\r\n\r\n", 18);
+		ck_assert_int_eq(n, 18);
+		n = read(fd, junk, sizeof(junk));
+		ck_assert_int_ge(n, 0);
+		close(fd);
+	}
+	r = tt_call(&t, "GET", "/authorization/202309/shops", NULL, NULL);
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	tt_stop(&t);
+}
+END_TEST
+
+START_TEST(test_sigterm_while_hanging)
+{
+	struct tt t;
+	struct hang_arg h;
+	pthread_t th;
+	int status = 0, i;
+	pid_t pid;
+
+	tt_start(&t, base_fixture(), "sigterm", 1);
+	ctl_ok(&t, "/_emu/faults", "{\"kind\":\"hang\"}");
+	memset(&h, 0, sizeof(h));
+	h.t = &t;
+	h.timeout_ms = 20000;
+	ck_assert_int_eq(pthread_create(&th, NULL, hang_thread, &h), 0);
+	wait_faults_taken(&t);
+	pid = t.p.pid;
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	for (i = 0; i < 500; i++) {
+		struct timespec ts = { 0, 10 * 1000000L };
+
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	ck_assert_msg(i < 500, "tiktok-emu did not stop within 5 s of SIGTERM");
+	t.p.pid = 0;
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	pthread_join(th, NULL);
+	ck_assert_int_ne(h.r.curl_rc, CURLE_OK);	/* its connection was closed */
+	rsp_free(&h.r);
+	tt_stop(&t);
+}
+END_TEST
+
+/* ---- the oracle ------------------------------------------------------------------------------------------------- */
+
+static int has_success(json_t *log, const char *method, const char *path_prefix)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(log, i, e) {
+		json_t *resp;
+		int ok;
+
+		if (strcmp(jstr(e, "method"), method) != 0 ||
+		    strncmp(jstr(e, "path"), path_prefix, strlen(path_prefix)) != 0)
+			continue;
+		resp = json_loads(jstr(e, "response"), 0, NULL);
+		ok = resp && jint(resp, "code") == 0 && json_is_object(json_object_get(resp, "data"));
+		json_decref(resp);
+		if (ok)
+			return 1;
+	}
+	return 0;
+}
+
+START_TEST(test_spec_check)
+{
+	struct tt t;
+	struct rsp r;
+	char *pkg, *pkg2, path[256], checker[600];
+	const char *argv[256];
+	const char *logdir = getenv("TTSYNC_TEST_LOGDIR");
+	char *names[200];
+	size_t n = 0, k;
+	struct run_result rr;
+	json_t *log;
+	static const int one[] = { 1 }, two[] = { 2 };
+	const char *q[] = { "ids", O_SHIP "," O_SHIPPED, NULL };
+
+	/* a tour of every endpoint, every answer a success */
+	tt_start(&t, base_fixture(), "spec-tour", 1);
+	r = tt_call(&t, "GET", "/authorization/202309/shops", NULL, NULL);
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	{
+		const char *sq[] = { "page_size", "3", "sort_field", "update_time",
+				     "sort_order", "ASC", NULL };
+
+		r = tt_call(&t, "POST", "/order/202309/orders/search", sq,
+			    "{\"update_time_ge\":1,\"shipping_type\":\"SELLER\"}");
+		ASSERT_CODE(r, 200, 0);
+		rsp_free(&r);
+	}
+	r = tt_call(&t, "GET", "/order/202309/orders", q, NULL);
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	r = tt_call(&t, "GET", "/logistics/202309/delivery_options/" OPT_STD "/shipping_providers",
+		    NULL, NULL);
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	r = ship(&t, O_SHIP, ship_body(TN_UPS, P_OTHER, 1, O_SHIP, one));	/* with a warning */
+	ASSERT_CODE(r, 200, 0);
+	pkg = strdup(jstr(data_of(&r), "package_id"));
+	rsp_free(&r);
+	r = ship(&t, O_SHIP, ship_body(TN_USPS, P_USPS, 1, O_SHIP, two));
+	ASSERT_CODE(r, 200, 0);
+	pkg2 = strdup(jstr(data_of(&r), "package_id"));
+	rsp_free(&r);
+	r = update_pkg(&t, pkg, TN_USPS2, P_USPS);
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	free(ship_get_pkg(&t, O_ONE, TN_USPS3, 0));
+	r = update_order(&t, O_ONE, "9400111899223197428477", P_USPS);
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	snprintf(path, sizeof(path), "/fulfillment/202309/packages/%s", pkg2);
+	r = tt_call(&t, "GET", path, NULL, NULL);
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	r = tt_call(&t, "GET", "/fulfillment/202309/orders/" O_SHIP "/tracking", NULL, NULL);
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	r = refresh(&t, REFRESH_A, APP_SECRET, "refresh_token");
+	ASSERT_CODE(r, 200, 0);
+	rsp_free(&r);
+	log = harness_emu_log(&t.p);
+	ck_assert(has_success(log, "GET", "/authorization/202309/shops"));
+	ck_assert(has_success(log, "POST", "/order/202309/orders/search"));
+	ck_assert(has_success(log, "GET", "/order/202309/orders"));
+	ck_assert(has_success(log, "GET", "/logistics/202309/delivery_options/"));
+	ck_assert(has_success(log, "POST", "/fulfillment/202309/orders/" O_SHIP "/packages"));
+	ck_assert(has_success(log, "POST", "/fulfillment/202309/packages/"));
+	ck_assert(has_success(log, "POST", "/fulfillment/202309/orders/" O_ONE "/shipping_info"));
+	ck_assert(has_success(log, "GET", "/fulfillment/202309/packages/"));
+	ck_assert(has_success(log, "GET", "/fulfillment/202309/orders/" O_SHIP "/tracking"));
+	json_decref(log);
+	tt_stop(&t);
+	free(pkg);
+	free(pkg2);
+
+	/* the oracle over this tour and every oracle log of this suite */
+	snprintf(checker, sizeof(checker), "%s/tools/tiktok-spec-check", harness_shared());
+	argv[n++] = "/usr/bin/env";
+	argv[n++] = "python3";
+	argv[n++] = checker;
+	argv[n++] = t.p.log_path;
+	if (logdir && *logdir) {
+		DIR *d = opendir(logdir);
+		struct dirent *de;
+
+		ck_assert_ptr_nonnull(d);
+		while ((de = readdir(d)) != NULL && n < 200) {
+			char full[1024];
+
+			if (strncmp(de->d_name, "tiktok-emu-", 11) != 0 ||
+			    strcmp(de->d_name + strlen(de->d_name) - 4, ".log") != 0 ||
+			    strcmp(de->d_name, "tiktok-emu-spec-tour.log") == 0)
+				continue;
+			snprintf(full, sizeof(full), "%s/%s", logdir, de->d_name);
+			names[n] = strdup(full);
+			argv[n] = names[n];
+			n++;
+		}
+		closedir(d);
+	}
+	argv[n] = NULL;
+	harness_run(argv, NULL, 120, &rr);
+	ck_assert_msg(rr.status == 0, "tiktok-spec-check failed (%d):\n%.3000s\n%.1000s",
+		      rr.status, rr.out, rr.err);
+	ck_assert_ptr_nonnull(strstr(rr.out, "0 not conforming"));
+	run_result_free(&rr);
+	for (k = 4; k < n; k++)
+		free(names[k]);
+}
+END_TEST
+
+/* ---- suite -------------------------------------------------------------------------------------------------------- */
+
+static Suite *tiktok_emu_suite(void)
+{
+	Suite *s = suite_create("tiktok_emu");
+	TCase *tc = tcase_create("conformance");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_sign_official_vector);
+	tcase_add_test(tc, test_sign_our_vectors);
+	tcase_add_test(tc, test_sign_negative_controls);
+	tcase_add_test(tc, test_timestamp_window);
+	tcase_add_test(tc, test_token_expiry_and_refresh);
+	tcase_add_test(tc, test_cipher_rules);
+	tcase_add_test(tc, test_paging_sort_and_tokens);
+	tcase_add_test(tc, test_paging_filters);
+	tcase_add_test(tc, test_paging_token_rules);
+	tcase_add_test(tc, test_detail_ids_limit);
+	tcase_add_test(tc, test_providers);
+	tcase_add_test(tc, test_ship_partial_then_rest);
+	tcase_add_test(tc, test_ship_refusals);
+	tcase_add_test(tc, test_ship_warning);
+	tcase_add_test(tc, test_update_once_and_window);
+	tcase_add_test(tc, test_update_order_level_and_delivered);
+	tcase_add_test(tc, test_package_and_tracking);
+	tcase_add_test(tc, test_rate_limit);
+	tcase_add_test(tc, test_fault_status);
+	tcase_add_test(tc, test_fault_delay_and_hang);
+	tcase_add_test(tc, test_fault_drops);
+	tcase_add_test(tc, test_fault_truncate_and_invalid_json);
+	tcase_add_test(tc, test_fault_matching);
+	tcase_add_test(tc, test_clock);
+	tcase_add_test(tc, test_events_payment_and_hold);
+	tcase_add_test(tc, test_events_tiktok_shipping);
+	tcase_add_test(tc, test_events_cancel);
+	tcase_add_test(tc, test_events_all_orders);
+	tcase_add_test(tc, test_bad_requests);
+	tcase_add_test(tc, test_concurrency_and_malformed_http);
+	tcase_add_test(tc, test_sigterm_while_hanging);
+	tcase_add_test(tc, test_spec_check);	/* last: reads the others' logs */
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	sr = srunner_create(tiktok_emu_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed == 0 ? 0 : 1;
+}

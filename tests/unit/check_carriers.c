@@ -63,6 +63,16 @@ START_TEST(test_case_and_space_insensitive)
 	ck_assert_str_eq(p->name, "FedEx");
 	ck_assert_int_eq(carrier_to_tiktok(&cfg, &plist, "cainiao   us", &p, &e), 0);
 	ck_assert_str_eq(p->id, "7208502187360519982");
+	/* TikTok's own names may carry stray spaces too */
+	{
+		struct tt_provider sp[] = { { (char *)"1", (char *)" OnTrac  " } };
+		struct tt_provider_list l = { (char *)"9", sp, 1 };
+
+		ck_assert_int_eq(carrier_to_tiktok(&cfg, &l, "ontrac", &p, &e), 0);
+		ck_assert_str_eq(p->id, "1");
+		ck_assert_int_eq(carrier_to_tiktok(&cfg, &l, "OnTrac Ground", &p,
+						   &e), -1);
+	}
 	/* but letters still count: "Fed Ex" is not FedEx */
 	ck_assert_int_eq(carrier_to_tiktok(&cfg, &plist, "Fed Ex", &p, &e), -1);
 	ck_assert_ptr_null(p);

@@ -406,6 +406,18 @@ START_TEST(test_gift_line_and_tag)
 	ck_assert_int_eq(in.lines[2].unit_price, 0);
 	ck_assert_int_eq(in.lines[1].is_gift, 0);
 	sh_order_input_free(&in);
+
+	/* a free sticker bought at 0.00 (a promotion) and the gift sticker:
+	 * same variant, same price, still two lines */
+	o->lines[2].sale_price = 0;
+	finish_payment(o);
+	ck_assert_int_eq(map_order(o, &c, &in, &e), 0);
+	ck_assert_uint_eq(in.nlines, 3);
+	ck_assert_int_eq(in.lines[1].quantity, 1);
+	ck_assert_int_eq(in.lines[1].is_gift, 0);
+	ck_assert_int_eq(in.lines[2].quantity, 1);
+	ck_assert_int_eq(in.lines[2].is_gift, 1);
+	sh_order_input_free(&in);
 	order_free(o);
 }
 END_TEST

@@ -780,8 +780,9 @@ START_TEST(test_auto_off_leaves_not_synced)
 	plan(v, 3, &s, PLAN_BOTH, &al);
 	ck_assert_uint_eq(al.n, 3);
 	for (i = 0; i < 3; i++) {
+		/* Waiting for a manual sync, not a failure needing a person. */
 		assert_record(&al.v[i], SYNC_NOT_SYNCED, "AUTO_SYNC_OFF",
-			      RETRY_PERSON);
+			      RETRY_WAIT);
 		ck_assert_str_eq(al.v[i].tt_order_id, v[i]->tt.id);
 	}
 	action_list_free(&al);
@@ -1491,6 +1492,79 @@ START_TEST(test_tracking_update_bad_carrier)
 }
 END_TEST
 
+START_TEST(test_tracking_change_landed_answer_lost)
+{
+	struct fx *f = shipped_order(NOW - 10 * HOUR, 0);
+	struct plan_settings s = settings(0, 1);
+	struct action_list al;
+	const struct action *a;
+
+	/* the change reached TikTok, the run died before recording it */
+	set(&f->sh.fulfillments[0].tracking[0].number, TRACK_B);
+	set(&f->tt.lines[0].tracking_number, TRACK_B);
+	plan1(f, &s, PLAN_FULS, &al);
+	a = only(&al, ACT_FUL_RECORD);
+	ck_assert_int_eq(a->status, SYNC_SYNCED);
+	ck_assert_str_eq(a->ful->tracking_number, TRACK_B);
+	ck_assert_int_eq(a->ful->tracking_updates, 1);	/* TikTok counted it */
+	action_list_free(&al);
+	fx_free(f);
+}
+END_TEST
+
+START_TEST(test_tracking_change_failed_attempt_not_counted)
+{
+	struct fx *f = shipped_order(NOW - 10 * HOUR, 0);
+	struct plan_settings s = settings(0, 1);
+	struct action_list al;
+	const struct action *a;
+
+	/* apply.c stored the attempted record (B, one change) with the
+	 * failure; TikTok still shows A */
+	set(&f->sh.fulfillments[0].tracking[0].number, TRACK_B);
+	set(&f->fuls[0].tracking_number, TRACK_B);
+	f->fuls[0].tracking_updates = 1;
+	set(&f->fuls[0].reason_code, "NETWORK_ERROR");
+	f->fuls[0].retry = RETRY_AUTO;
+	plan1(f, &s, PLAN_FULS, &al);
+	a = only(&al, ACT_UPDATE_SHIPPING);
+	ck_assert_str_eq(a->tracking_number, TRACK_B);
+	ck_assert_int_eq(a->ful->tracking_updates, 1);
+	ck_assert_ptr_nonnull(strstr(a->reason, TRACK_A));
+	action_list_free(&al);
+
+	/* refused in a way that needs a person: left alone until selected */
+	set(&f->fuls[0].reason_code, "TRACKING_UPDATE_DENIED");
+	f->fuls[0].retry = RETRY_PERSON;
+	plan1(f, &s, PLAN_FULS, &al);
+	ck_assert_uint_eq(al.n, 0);
+	action_list_free(&al);
+	f->selected = 1;
+	plan1(f, &s, PLAN_FULS, &al);
+	only(&al, ACT_UPDATE_SHIPPING);
+	action_list_free(&al);
+	fx_free(f);
+}
+END_TEST
+
+START_TEST(test_tracking_change_tiktok_read_lags)
+{
+	struct fx *f = shipped_order(NOW - 10 * HOUR, 0);
+	struct plan_settings s = settings(0, 1);
+	struct action_list al;
+
+	/* the change succeeded and was recorded; TikTok's read still shows
+	 * the old number: no second change, no failure */
+	set(&f->sh.fulfillments[0].tracking[0].number, TRACK_B);
+	set(&f->fuls[0].tracking_number, TRACK_B);
+	f->fuls[0].tracking_updates = 1;
+	plan1(f, &s, PLAN_FULS, &al);
+	ck_assert_uint_eq(al.n, 0);
+	action_list_free(&al);
+	fx_free(f);
+}
+END_TEST
+
 /* ---- fulfillments: TikTok shipping (pull) ------------------------------ */
 
 static struct fx *tiktok_order(int units)
@@ -1906,6 +1980,9 @@ static Suite *suite(void)
 	tcase_add_test(fp, test_tracking_update_only_once);
 	tcase_add_test(fp, test_tracking_update_after_72h);
 	tcase_add_test(fp, test_tracking_update_bad_carrier);
+	tcase_add_test(fp, test_tracking_change_landed_answer_lost);
+	tcase_add_test(fp, test_tracking_change_failed_attempt_not_counted);
+	tcase_add_test(fp, test_tracking_change_tiktok_read_lags);
 	tcase_add_test(fp, test_pull_create_fulfillment);
 	tcase_add_test(fp, test_pull_unknown_carrier_gets_url);
 	tcase_add_test(fp, test_pull_two_packages);

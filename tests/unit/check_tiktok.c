@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "state.h"
 #include "tiktok.h"
 
 #define NOW 1700000000
@@ -1195,6 +1196,69 @@ START_TEST(test_refresh_token_expired_no_request)
 }
 END_TEST
 
+/* The refreshed pair lands in the state file, for the next run. */
+START_TEST(test_refresh_persists_pair_in_state)
+{
+	struct canned script[] = {
+		{ "/api/v2/token/refresh", 0, 200, REFRESH_OK, 0, 0, 0, 1 },
+		{ "/order/202309/orders", 0, 401, ENV(105002, "Expired credentials."), 0, 0, 0, 1 },
+		{ "/api/v2/token/refresh", 0, 200,
+		  "{\"code\":0,\"message\":\"success\",\"request_id\":\"rt\",\"data\":{"
+		  "\"access_token\":\"TTP_access_new_0003\",\"access_token_expire_in\":1700700000,"
+		  "\"refresh_token\":\"TTP_refresh_new_0003\",\"refresh_token_expire_in\":1731536000}}",
+		  0, 0, 0, 1 },
+		{ "/order/202309/orders", 0, 200, DETAIL_OK, 0, 0, 0, 1 },
+	};
+	struct tt_token tok = { "TTP_access_old_0001", NOW + 60, "TTP_refresh_old_0001", 0 };
+	struct tt_token got;
+	char dir[] = "/tmp/check_tiktok_state.XXXXXX", path[128];
+	char *ids[] = { "576461413038785752" };
+	struct state *st = NULL;
+	struct got r = { 0 };
+	struct err e;
+	int found = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state.sqlite", dir);
+	ck_assert_msg(state_open(path, &st, &e) == 0, "%s", e.msg);
+	fake_reset(script, 4);
+	tiktok_set_token(T, &tok);
+	/* near expiry: refreshed and saved */
+	ck_assert_int_eq(tiktok_ops.ensure_token(T, st, &e), 0);
+	memset(&got, 0, sizeof(got));
+	ck_assert_int_eq(state_token_get(st, &got, &found, &e), 0);
+	ck_assert_int_eq(found, 1);
+	ck_assert_str_eq(got.access_token, "TTP_access_new_0002");
+	ck_assert_str_eq(got.refresh_token, "TTP_refresh_new_0002");
+	ck_assert_int_eq(got.access_expire, 1700604800);
+	ck_assert_int_eq(got.refresh_expire, 1731536000);
+	tt_token_free(&got);
+	/* expired later in the run (105002): refreshed, saved, resent */
+	ck_assert_int_eq(tiktok_ops.get_orders(T, ids, 1, on_orders, &r, &e), 0);
+	run_all();
+	ck_assert_int_eq(r.oc, HTTP_OUTCOME_OK);
+	ck_assert_int_eq(state_token_get(st, &got, &found, &e), 0);
+	ck_assert_str_eq(got.access_token, "TTP_access_new_0003");
+	ck_assert_str_eq(got.refresh_token, "TTP_refresh_new_0003");
+	ck_assert_int_eq(got.access_expire, 1700700000);
+	tt_token_free(&got);
+	/* the refresh used the pair saved by the first one */
+	ck_assert_ptr_nonnull(strstr(fake.req[2].url, "refresh_token=TTP_refresh_new_0002"));
+	got_free(&r);
+	state_close(st);
+	unlink(path);
+	{
+		char side[160];
+
+		snprintf(side, sizeof(side), "%s-wal", path);
+		unlink(side);
+		snprintf(side, sizeof(side), "%s-shm", path);
+		unlink(side);
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 /* 105002 on two calls at once: one refresh, each resent once with the new
  * token (a write too: refused before execution). */
 START_TEST(test_expired_token_refresh_once_and_resend)
@@ -1469,6 +1533,7 @@ static Suite *tiktok_suite(void)
 	tcase_add_test(tc, test_refresh_within_margin);
 	tcase_add_test(tc, test_refresh_refused_is_auth_error_without_secrets);
 	tcase_add_test(tc, test_refresh_token_expired_no_request);
+	tcase_add_test(tc, test_refresh_persists_pair_in_state);
 	tcase_add_test(tc, test_expired_token_refresh_once_and_resend);
 	tcase_add_test(tc, test_expired_twice_is_auth_error);
 	tcase_add_test(tc, test_logs_hold_no_secrets);
