@@ -480,7 +480,7 @@ static int add_from_state(struct run_ctx *rc, const struct idlist *ids,
 		w->selected |= selected;
 		if (tiktok_order_from_json(r.snapshot, &w->tt, e) != 0) {
 			/* Stays failed as it was; nothing new to plan with. */
-			logmsg(LOG_WARN, "order %s: stored snapshot unreadable: %s",
+			logmsg(LOG_INFO, "order %s: stored snapshot unreadable: %s",
 			       ids->v[i], e->msg);
 			err_clear(e);
 			order_rec_free(&r);

@@ -93,6 +93,7 @@ echo "== platform events (fixtures/demo/events.json)"
 "$B/emu-events" --tiktok "http://127.0.0.1:$tt_port" \
 	--shopify "http://127.0.0.1:$sh_port" fixtures/demo/events.json || true
 echo
+sleep 1   # the events happened after run 1's window ended (whole seconds)
 echo "== run 2: the next scheduled run"
 status=0
 "$B/ttsync" run --config "$demo/ttsync.yaml" || status=$?

@@ -451,3 +451,240 @@ void run_result_free(struct run_result *r)
 	free(r->err);
 	r->out = r->err = NULL;
 }
+
+/* ---- ttsync against the emulators -------------------------------------- */
+
+#include <csv.h>
+
+static int write_secret(const char *dir, const char *name, const char *value)
+{
+	char path[700];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return -1;
+	n = write(fd, value, strlen(value));
+	close(fd);
+	return n == (ssize_t)strlen(value) ? 0 : -1;
+}
+
+int harness_store_config(struct store *s, const struct store_opts *o)
+{
+	struct store_opts dflt;
+	FILE *f;
+	int rc = 0;
+
+	if (o == NULL) {
+		memset(&dflt, 0, sizeof(dflt));
+		o = &dflt;
+	}
+	if (write_secret(s->dir, "app_secret", o->app_secret ? o->app_secret : "demo_app_secret") ||
+	    write_secret(s->dir, "access_token", o->access_token ? o->access_token : "TTP_demo_access") ||
+	    write_secret(s->dir, "refresh_token", o->refresh_token ? o->refresh_token : "TTP_demo_refresh") ||
+	    write_secret(s->dir, "shopify_token", o->shopify_token ? o->shopify_token : "shpat_demo_token"))
+		return -1;
+	f = fopen(s->config, "w");
+	if (f == NULL)
+		return -1;
+	fprintf(f,
+		"store:\n  name: Demo Store\n  region: US\n"
+		"tiktok:\n  app_key: demo_app_key\n  app_secret_file: app_secret\n"
+		"  shop_cipher: ROW_demo_cipher\n  access_token_file: access_token\n"
+		"  refresh_token_file: refresh_token\n  api_base: %s\n  auth_base: %s\n"
+		"shopify:\n  shop_domain: demo-store.myshopify.com\n  base_url: %s\n"
+		"  access_token_file: shopify_token\n"
+		"network:\n  allow_insecure_loopback: true\n  timeout_seconds: %d\n"
+		"  max_attempts: %d\n"
+		"settings:\n  order_auto_sync: %s\n  fulfillment_auto_sync: %s\n%s"
+		"%s"
+		"files:\n  state_file: state.sqlite\n  reports_dir: reports\n",
+		s->tt.base_url, s->tt.base_url, s->sh.base_url,
+		o->timeout_seconds ? o->timeout_seconds : 10,
+		o->max_attempts ? o->max_attempts : 4,
+		o->order_auto_sync ? "true" : "false",
+		o->fulfillment_auto_sync_off ? "false" : "true",
+		o->extra_settings ? o->extra_settings : "",
+		o->extra_yaml ? o->extra_yaml : "");
+	if (fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
+int harness_store_start(const char *tag, const struct store_opts *o,
+			struct store *s)
+{
+	char tt_data[600], sh_data[600], tagbuf[128];
+	char *dir;
+
+	memset(s, 0, sizeof(*s));
+	dir = harness_mkdtemp("store");
+	if (dir == NULL)
+		return -1;
+	snprintf(s->dir, sizeof(s->dir), "%s", dir);
+	free(dir);
+	snprintf(s->config, sizeof(s->config), "%s/ttsync.yaml", s->dir);
+	snprintf(s->state, sizeof(s->state), "%s/state.sqlite", s->dir);
+	snprintf(s->reports, sizeof(s->reports), "%s/reports", s->dir);
+	snprintf(tt_data, sizeof(tt_data), "%s/fixtures/demo/tiktok.json", harness_top());
+	snprintf(sh_data, sizeof(sh_data), "%s/fixtures/demo/shopify.json", harness_top());
+	snprintf(tagbuf, sizeof(tagbuf), "%s", tag ? tag : "store");
+	if (harness_start_emu("tiktok", o && o->tt_data ? o->tt_data : tt_data,
+			      tagbuf, o ? o->tt_args : NULL, &s->tt) != 0)
+		return -1;
+	if (harness_start_emu("shopify", o && o->sh_data ? o->sh_data : sh_data,
+			      tagbuf, o ? o->sh_args : NULL, &s->sh) != 0) {
+		harness_stop_emu(&s->tt);
+		return -1;
+	}
+	if (harness_store_config(s, o) != 0) {
+		harness_store_stop(s);
+		return -1;
+	}
+	return 0;
+}
+
+void harness_store_stop(struct store *s)
+{
+	harness_stop_emu(&s->tt);
+	harness_stop_emu(&s->sh);
+}
+
+int harness_ttsync(const char *prog, const char *const *args,
+		   const char *const *env, int timeout_s, struct run_result *r)
+{
+	const char *argv[64];
+	size_t n = 0, i;
+
+	argv[n++] = prog ? prog : "ttsync";
+	for (i = 0; args && args[i] && n < 63; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	return harness_run(argv, env, timeout_s > 0 ? timeout_s : 120, r);
+}
+
+const char *harness_report_path(const struct store *s, const char *name)
+{
+	static char path[800];
+
+	snprintf(path, sizeof(path), "%s/latest/%s", s->reports, name);
+	return path;
+}
+
+struct csv_reader {
+	json_t *rows, *header, *cur;
+	size_t col;
+	int line;
+};
+
+static void csv_cell(void *data, size_t len, void *ud)
+{
+	struct csv_reader *c = ud;
+	json_t *v = json_stringn(data ? data : "", data ? len : 0);
+
+	if (v == NULL)
+		v = json_string("");
+	if (c->line == 0) {
+		json_array_append_new(c->header, v);
+	} else {
+		const char *key = json_string_value(json_array_get(c->header, c->col));
+
+		if (c->cur == NULL)
+			c->cur = json_object();
+		json_object_set_new(c->cur, key ? key : "?", v);
+	}
+	c->col++;
+}
+
+static void csv_row(int term, void *ud)
+{
+	struct csv_reader *c = ud;
+
+	(void)term;
+	if (c->line > 0 && c->cur)
+		json_array_append_new(c->rows, c->cur);
+	c->cur = NULL;
+	c->col = 0;
+	c->line++;
+}
+
+json_t *harness_report_csv(const struct store *s, const char *name)
+{
+	char *text = harness_read_file(harness_report_path(s, name));
+	struct csv_parser p;
+	struct csv_reader c;
+
+	if (text == NULL)
+		return NULL;
+	memset(&c, 0, sizeof(c));
+	c.rows = json_array();
+	c.header = json_array();
+	csv_init(&p, CSV_STRICT | CSV_APPEND_NULL);
+	csv_parse(&p, text, strlen(text), csv_cell, csv_row, &c);
+	csv_fini(&p, csv_cell, csv_row, &c);
+	csv_free(&p);
+	free(text);
+	json_decref(c.header);
+	json_decref(c.cur);
+	return c.rows;
+}
+
+json_t *harness_tiktok_order(const struct store *s, const char *id)
+{
+	json_t *st = harness_emu_get(&s->tt, "/_emu/state"), *orders, *o, *ret = NULL;
+	size_t i;
+
+	if (st == NULL)
+		return NULL;
+	orders = json_object_get(st, "orders");
+	json_array_foreach(orders, i, o) {
+		const char *oid = json_string_value(json_object_get(o, "id"));
+
+		if (oid && strcmp(oid, id) == 0) {
+			ret = json_incref(o);
+			break;
+		}
+	}
+	json_decref(st);
+	return ret;
+}
+
+json_t *harness_shopify_orders(const struct store *s)
+{
+	json_t *st = harness_emu_get(&s->sh, "/_emu/state"), *orders;
+
+	if (st == NULL)
+		return NULL;
+	orders = json_incref(json_object_get(st, "orders"));
+	json_decref(st);
+	return orders;
+}
+
+int harness_log_count(const struct emu_proc *p, const char *method,
+		      const char *path_prefix, const char *body_substr)
+{
+	json_t *log = harness_emu_log(p), *e;
+	size_t i;
+	int n = 0;
+
+	if (log == NULL)
+		return -1;
+	json_array_foreach(log, i, e) {
+		const char *m = json_string_value(json_object_get(e, "method"));
+		const char *path = json_string_value(json_object_get(e, "path"));
+		const char *body = json_string_value(json_object_get(e, "body"));
+
+		if (method && (m == NULL || strcmp(m, method) != 0))
+			continue;
+		if (path_prefix && (path == NULL ||
+				    strncmp(path, path_prefix, strlen(path_prefix)) != 0))
+			continue;
+		if (body_substr && (body == NULL || strstr(body, body_substr) == NULL))
+			continue;
+		n++;
+	}
+	json_decref(log);
+	return n;
+}

@@ -74,6 +74,60 @@ void run_result_free(struct run_result *r);
 pid_t harness_spawn(const char *const *argv, const char *const *env,
 		    const char *out_path, const char *err_path);
 
+/* ---- ttsync against the emulators ---- */
+
+/* A store under test: both emulators, a private directory with secrets
+ * (mode 0600 files), a config, the state file and the reports folder. */
+struct store {
+	struct emu_proc tt, sh;
+	char dir[512];		/* private temp dir */
+	char config[600];	/* dir/ttsync.yaml */
+	char state[600];	/* dir/state.sqlite */
+	char reports[600];	/* dir/reports */
+};
+
+/* Options for the config harness_store_config() writes. NULL/0 = the
+ * defaults below. */
+struct store_opts {
+	const char *tt_data, *sh_data;	/* fixtures (default fixtures/demo/...) */
+	int order_auto_sync;		/* default 0 (the product's default) */
+	int fulfillment_auto_sync_off;	/* default: on */
+	const char *extra_settings;	/* YAML lines appended under settings: (indented 2) */
+	const char *extra_yaml;		/* YAML appended at top level (e.g. carrier_rules:) */
+	int timeout_seconds;		/* network.timeout_seconds, default 10 */
+	int max_attempts;		/* network.max_attempts, default 4 */
+	const char *app_secret, *access_token, *refresh_token, *shopify_token;
+					/* defaults: the demo fixture's */
+	const char *const *tt_args, *const *sh_args; /* extra emulator args */
+};
+
+/* Start both emulators (logs tagged "<tag>"), write the config. */
+int harness_store_start(const char *tag, const struct store_opts *o,
+			struct store *s);
+/* Rewrite the config (e.g. other settings) for running emulators. */
+int harness_store_config(struct store *s, const struct store_opts *o);
+void harness_store_stop(struct store *s);
+
+/* Run the real ttsync ("ttsync" or "ttsync-crashtest") with argv after
+ * the program name, e.g. {"run", "--config", s->config, NULL}. env entries
+ * "NAME=value" are added (NULL-terminated, may be NULL). */
+int harness_ttsync(const char *prog, const char *const *args,
+		   const char *const *env, int timeout_s, struct run_result *r);
+
+/* The newest run's CSV (name "synced.csv", "failed.csv", "items.csv") as
+ * a JSON array of objects keyed by the header row; NULL if missing. */
+json_t *harness_report_csv(const struct store *s, const char *name);
+/* Path of reports/latest/<name> (static buffer). */
+const char *harness_report_path(const struct store *s, const char *name);
+
+/* Emulator state helpers. */
+json_t *harness_shopify_orders(const struct store *s);	/* state "orders" array */
+json_t *harness_tiktok_order(const struct store *s, const char *id);
+/* Count requests in an emulator's log matching method + path prefix (and,
+ * for Shopify, a GraphQL operation/root field substring in the body). */
+int harness_log_count(const struct emu_proc *p, const char *method,
+		      const char *path_prefix, const char *body_substr);
+
 /* Read a whole file (NULL if missing); write one (0 / -1). */
 char *harness_read_file(const char *path);
 int harness_write_file(const char *path, const char *text);

@@ -14,14 +14,17 @@
  * tax rounded half up; shipping fee, shipping tax, retail delivery fee;
  * total = sub_total + shipping_fee + tax + retail_delivery_fee).
  *
- * Determinism: one splitmix64 stream seeded with S drives every choice, in
- * a fixed order; the output depends on nothing else (no clock, no rand()).
+ * Determinism: splitmix64 seeded with S draws the catalogue, and order i
+ * draws from its own stream (S, i), so the bytes depend on the arguments
+ * only: no clock, no rand(), not the number of threads.
  *
- * Size: 100,000 orders make a ~200 MB tiktok.json. Building that as one
+ * Size: 100,000 orders make a ~250 MB tiktok.json. Building that as one
  * Jansson tree would need gigabytes, so the file is streamed: the envelope
  * keys and each order are separate Jansson values, each dumped by Jansson
  * (all escaping is Jansson's); only the separators between them are
- * written here. Owns nothing beyond one order's JSON at a time.
+ * written here. Orders are built by a few threads, a chunk each, and
+ * written in order. Owns the catalogue and one chunk of dumped orders per
+ * thread.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,9 +34,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #define DAY 86400

@@ -1111,6 +1111,7 @@ int gql_parse_document(const char *src, size_t len, struct gql_document **out,
 		 * as a syntax error with the same text. */
 		set_error(&ps, ps.loc, "No query string was present");
 		ps.err.loc.line = 0;
+		ps.err.loc.col = 0;
 		goto fail;
 	}
 	while (ps.tok != GQL_TOK_EOF) {

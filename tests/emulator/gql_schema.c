@@ -122,6 +122,11 @@ struct gql_schema {
 	const struct gs_type *query, *mutation, *subscription;
 	struct gs_directive *dirs;
 	size_t ndirs;
+	struct mutation_cost {
+		char *field;
+		int cost;
+	} *mcost;
+	size_t nmcost;
 };
 
 /* Build-time records (type refs still as parsed AST). */
@@ -778,10 +783,40 @@ int gql_schema_load_file(const char *path, struct gql_schema **out, char *err,
 
 void gql_schema_free(struct gql_schema *s)
 {
+	size_t i;
+
 	if (!s)
 		return;
+	for (i = 0; i < s->nmcost; i++)
+		free(s->mcost[i].field);
+	free(s->mcost);
 	gql_arena_free(s->arena);
 	free(s);
+}
+
+void gql_schema_set_mutation_cost(struct gql_schema *s, const char *field, int cost)
+{
+	size_t i;
+
+	for (i = 0; i < s->nmcost; i++) {
+		if (strcmp(s->mcost[i].field, field) == 0) {
+			s->mcost[i].cost = cost;
+			return;
+		}
+	}
+	s->mcost = xrealloc(s->mcost, (s->nmcost + 1) * sizeof(*s->mcost));
+	s->mcost[s->nmcost].field = xstrdup(field);
+	s->mcost[s->nmcost++].cost = cost;
+}
+
+static long mutation_cost(const struct gql_schema *s, const char *field)
+{
+	size_t i;
+
+	for (i = 0; i < s->nmcost; i++)
+		if (strcmp(s->mcost[i].field, field) == 0)
+			return s->mcost[i].cost;
+	return 10;
 }
 
 const struct gs_type *gql_schema_type(const struct gql_schema *s, const char *name)
@@ -2368,7 +2403,7 @@ static void problem(struct problems *p, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	json_array_append_new(p->list, json_pack("{s:O,s:s}", "path", p->path,
+	json_array_append_new(p->list, json_pack("{s:o,s:s}", "path", json_deep_copy(p->path),
 						 "explanation", msg ? msg : "?"));
 	free(msg);
 }
@@ -2993,8 +3028,29 @@ static long selection_cost(struct cost_ctx *c, const struct gs_type *t,
 		return 0;
 	if (strcmp(rt->name, "PageInfo") == 0)
 		return 0;
-	if (t == c->s->mutation)
-		return 10 + children_cost(c, rt, nodes, n);
+	if (t == c->s->mutation) {
+		/* The payload and the objects directly under it are part of
+		 * the mutation's price (live: tagsAdd { node { id } userErrors }
+		 * 10, fulfillmentCreate { fulfillment { trackingInfo } } 11). */
+		struct fgroups g = { NULL, 0, 0 };
+		long total = mutation_cost(c->s, nodes[0]->name);
+		size_t i;
+
+		collect_sub(c->s, c->d, rt, nodes, n, c->vars, &g);
+		c->depth++;
+		for (i = 0; i < g.n; i++) {
+			const struct gs_field *pf = gs_type_field(rt, g.v[i].name);
+			long sub = selection_cost(c, rt, (const struct gql_selection *const *)g.v[i].nodes,
+						  g.v[i].n);
+
+			if (pf && sub > 0 && !is_connection(gs_named(pf->type)))
+				sub -= 1;
+			total += sub;
+		}
+		c->depth--;
+		fgroups_free(&g);
+		return total;
+	}
 	if (is_connection(rt)) {
 		int has_first, has_last;
 		long first = arg_int(nodes[0], "first", c->vars, &has_first);
@@ -3153,16 +3209,18 @@ static void exec_error(struct exec *x, const struct gql_selection *node, const c
  * position (error already recorded) and the parent must null out. */
 static int execute_object(struct exec *x, const struct gs_type *t, void *obj,
 			  const struct gql_selection *const *nodes, size_t n,
-			  json_t **out, long *cost);
+			  json_t **out, long *cost, int free_level);
 static int execute_connection(struct exec *x, const struct gs_type *t,
 			      struct gql_connection *conn,
 			      const struct gql_selection *const *nodes, size_t n,
 			      json_t **out, long *cost);
 
+/* free_level: 2 for a mutation's payload (it and its direct child
+ * objects are in the mutation's price), 1 for those children, 0 else. */
 static int complete_value(struct exec *x, const struct gs_typeref *type,
 			  const struct gql_selection *const *nodes, size_t n,
 			  struct gql_res *r, const char *parent_type, json_t **out,
-			  long *cost)
+			  long *cost, int free_level)
 {
 	*out = NULL;
 	*cost = 0;
@@ -3188,7 +3246,7 @@ static int complete_value(struct exec *x, const struct gs_typeref *type,
 			free(msg);
 			return -1;
 		}
-		if (complete_value(x, type->of, nodes, n, r, parent_type, out, cost) < 0)
+		if (complete_value(x, type->of, nodes, n, r, parent_type, out, cost, free_level) < 0)
 			return -1;
 		if (json_is_null(*out)) {
 			json_decref(*out);
@@ -3206,6 +3264,13 @@ static int complete_value(struct exec *x, const struct gs_typeref *type,
 		size_t i;
 		long maxc = 0;
 
+		if (r->kind == GQL_RES_LEAF && json_is_array(r->leaf)) {
+			/* a list of scalars/enums answered in one piece */
+			json_decref(arr);
+			*out = r->leaf;
+			r->leaf = NULL;
+			return 0;
+		}
 		if (r->kind != GQL_RES_LIST) {
 			exec_error(x, nodes[0], "shopify-emu: internal error: list expected", NULL);
 			json_decref(arr);
@@ -3219,7 +3284,7 @@ static int complete_value(struct exec *x, const struct gs_typeref *type,
 
 			json_array_append_new(x->path, json_integer((json_int_t)i));
 			rc = complete_value(x, type->of, nodes, n, &r->items[i], parent_type,
-					    &item, &c);
+					    &item, &c, free_level);
 			json_array_remove(x->path, json_array_size(x->path) - 1);
 			if (rc < 0) {
 				json_decref(arr);
@@ -3260,11 +3325,11 @@ static int complete_value(struct exec *x, const struct gs_typeref *type,
 					return 0;
 				}
 			}
-			if (execute_object(x, ct, r->obj, nodes, n, out, cost) < 0) {
+			if (execute_object(x, ct, r->obj, nodes, n, out, cost,
+					   free_level == 2 ? 1 : 0) < 0) {
 				*out = json_null();
 				*cost = 0;
-			} else if (!(parent_type && x->s->mutation &&
-				     strcmp(parent_type, x->s->mutation->name) == 0)) {
+			} else if (!free_level) {
 				*cost += 1;
 			}
 			return 0;
@@ -3301,7 +3366,7 @@ static json_t *coerce_args(struct exec *x, const struct gs_field *def,
 }
 
 static int execute_field(struct exec *x, const struct gs_type *t, void *obj,
-			 const struct fgroup *g, json_t *result, long *cost)
+			 const struct fgroup *g, json_t *result, long *cost, int free_level)
 {
 	const struct gs_field *def;
 	struct gql_field_call call;
@@ -3336,9 +3401,10 @@ static int execute_field(struct exec *x, const struct gs_type *t, void *obj,
 	call.args = coerce_args(x, def, g->nodes[0]);
 	call.is_mutation_root = t == x->s->mutation;
 	x->resolve(x->user, &call, &r);
-	rc = complete_value(x, def->type, g->nodes, g->n, &r, t->name, &value, cost);
+	rc = complete_value(x, def->type, g->nodes, g->n, &r, t->name, &value, cost,
+			    call.is_mutation_root ? 2 : free_level);
 	if (rc == 0 && call.is_mutation_root)
-		*cost += 10;
+		*cost += mutation_cost(x->s, g->name);
 	res_clear(&r);
 	json_decref(call.args);
 	json_array_remove(x->path, json_array_size(x->path) - 1);
@@ -3350,7 +3416,7 @@ static int execute_field(struct exec *x, const struct gs_type *t, void *obj,
 
 static int execute_object(struct exec *x, const struct gs_type *t, void *obj,
 			  const struct gql_selection *const *nodes, size_t n,
-			  json_t **out, long *cost)
+			  json_t **out, long *cost, int free_level)
 {
 	struct fgroups g = { NULL, 0, 0 };
 	json_t *result = json_object();
@@ -3369,7 +3435,7 @@ static int execute_object(struct exec *x, const struct gs_type *t, void *obj,
 	for (i = 0; i < g.n; i++) {
 		long c = 0;
 
-		if (execute_field(x, t, obj, &g.v[i], result, &c) < 0) {
+		if (execute_field(x, t, obj, &g.v[i], result, &c, free_level) < 0) {
 			ret = -1;
 			break;
 		}
@@ -3419,7 +3485,7 @@ static int execute_connection(struct exec *x, const struct gs_type *t,
 
 				json_array_append_new(x->path, json_integer((json_int_t)k));
 				if (execute_object(x, node_type, conn->nodes[k], fg->nodes, fg->n,
-						   &o, &c) < 0)
+						   &o, &c, 0) < 0)
 					o = json_null();	/* [Node!]!: Shopify nulls the node */
 				json_array_remove(x->path, json_array_size(x->path) - 1);
 				json_array_append_new(arr, o);
@@ -3454,7 +3520,7 @@ static int execute_connection(struct exec *x, const struct gs_type *t,
 
 						json_array_append_new(x->path, json_string(e->key));
 						if (execute_object(x, node_type, conn->nodes[k], e->nodes,
-								   e->n, &o, &c) < 0)
+								   e->n, &o, &c, 0) < 0)
 							o = json_null();
 						json_array_remove(x->path, json_array_size(x->path) - 1);
 						json_object_set_new(edge, e->key, o);
@@ -3558,7 +3624,7 @@ int gql_execute(const struct gql_schema *s, const struct gql_document *d,
 	for (i = 0; i < g.n; i++) {
 		long c = 0;
 
-		if (execute_field(&x, root, NULL, &g.v[i], data, &c) < 0) {
+		if (execute_field(&x, root, NULL, &g.v[i], data, &c, 0) < 0) {
 			nulled = 1;
 			break;
 		}

@@ -89,6 +89,8 @@ int gs_is_list(const struct gs_typeref *r);	/* after stripping non-null */
  * or t == abs. */
 int gs_type_applies(const struct gs_type *t, const struct gs_type *abs);
 size_t gql_schema_ntypes(const struct gql_schema *s);
+/* Shopify prices a few mutations above the default 10 points. */
+void gql_schema_set_mutation_cost(struct gql_schema *s, const char *field, int cost);
 
 /* ------------------------------------------------------------------ */
 /* Validation                                                           */
@@ -109,10 +111,12 @@ int gql_coerce_variables(const struct gql_schema *s,
 /* ------------------------------------------------------------------ */
 /* Cost                                                                 */
 
-/* Requested cost of `op` by Shopify's rules: scalar/enum 0, object 1,
- * connection 2 + first|last x (node selection), PageInfo and edges free,
- * abstract types the max over the selected types, each mutation field 10
- * plus its payload's selection. */
+/* Requested cost of `op` by Shopify's rules: scalar/enum 0, object 1 (a
+ * list of objects like one object), connection 2 + first|last x (node
+ * selection), PageInfo and edges free, abstract types the max over the
+ * selected types, nodes(ids:) per id; a mutation field 10 (or its
+ * gql_schema_set_mutation_cost() price) with its payload and the objects
+ * directly under the payload included, their deeper selections added. */
 long gql_requested_cost(const struct gql_schema *s,
 			const struct gql_document *d,
 			const struct gql_operation *op, json_t *vars);

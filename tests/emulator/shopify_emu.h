@@ -119,6 +119,7 @@ struct sh_line {
 
 struct sh_ship {
 	int64_t id;
+	struct sh_order *order;
 	char *title, *code, *source;
 	sh_money price, discount;
 	struct sh_tax *tax;
@@ -270,6 +271,7 @@ struct sh_store {
 	int64_t now;			/* emulator clock for this request */
 	int wrote;			/* a mutation changed state */
 	json_t *search_ext;		/* extensions.search of this response */
+	json_t *rq_keep;		/* JSON values owned by this request */
 };
 
 /* ---- store (shopify_emu_store.c) ---- */

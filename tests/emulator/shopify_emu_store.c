@@ -354,8 +354,9 @@ json_t *sh_amount_json(sh_money v, int exp)
 		fp /= 10;
 		digits--;
 	}
-	snprintf(buf, sizeof(buf), "%s%lld.%0*lld", v < 0 ? "-" : "", (long long)ip, digits,
-		 (long long)fp);
+	if (xsnprintf(buf, sizeof(buf), "%s%lld.%0*lld", v < 0 ? "-" : "", (long long)ip, digits,
+		      (long long)fp) < 0)
+		return json_string("0.0");	/* cannot happen: 48 bytes hold any int64 */
 	return json_string(buf);
 }
 
@@ -1312,6 +1313,7 @@ int sh_store_load(struct sh_store *S, const char *path, int64_t start, int64_t *
 	}
 	arr = json_object_get(root, "orders");
 	S->rq_arena = gql_arena_new();
+	S->rq_keep = json_array();
 	json_array_foreach(arr, i, it) {
 		struct sh_payload p;
 		struct sh_order *o = NULL;
@@ -1333,6 +1335,8 @@ int sh_store_load(struct sh_store *S, const char *path, int64_t start, int64_t *
 cleanup:
 	gql_arena_free(S->rq_arena);
 	S->rq_arena = NULL;
+	json_decref(S->rq_keep);
+	S->rq_keep = NULL;
 	json_decref(root);
 	return ret;
 }

@@ -100,16 +100,15 @@ struct tte_order *tte_order_add(struct tte *t, json_t *o, const char *shop, char
 		json_object_set_new(seen, lid, json_true());
 	}
 	json_decref(seen);
-	json_object_del(o, "_shop");
-	if (!json_is_array(json_object_get(o, "packages")))
-		json_object_set_new(o, "packages", json_array());
-
 	ord = calloc(1, sizeof(*ord));
 	if (ord == NULL)
 		abort();
 	ord->o = o;
 	ord->id = tte_xstrdup(id);
-	ord->shop = tte_xstrdup(shop);
+	ord->shop = tte_xstrdup(shop);	/* shop may point into o's "_shop" */
+	json_object_del(o, "_shop");
+	if (!json_is_array(json_object_get(o, "packages")))
+		json_object_set_new(o, "packages", json_array());
 	ord->history = json_array();
 	tte_order_sync(ord);
 	if (t->norders == t->cap_orders) {
