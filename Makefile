@@ -123,7 +123,7 @@ $(B)/shopify-emu: $(patsubst %.c,$(B)/%.o,$(SH_EMU_SRCS) $(EMU_COMMON))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(MHD_LIBS) $(PKG_LIBS) -lpthread
 
 $(B)/fixturegen: $(patsubst %.c,$(B)/%.o,$(GEN_SRCS))
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
 $(B)/emu-events: $(B)/tests/emulator/emu_events.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)

@@ -228,6 +228,7 @@ static void map_units(const struct sh_order_input *in, const struct sh_order *o,
 }
 
 static void copy_sh_order_into(struct work_item *w, const struct sh_order *o);
+static void append_fulfillment(struct sh_order *o, const struct sh_fulfillment *f);
 
 /* The order exists in Shopify (created now, or found): link it. */
 static int link_order(struct run_ctx *rc, struct work_item *w,
@@ -302,6 +303,43 @@ done:
 	return ret;
 }
 
+static void copy_fulfillment(struct sh_fulfillment *f, const struct sh_fulfillment *s)
+{
+	size_t j;
+
+	f->id = xstrdup(s->id);
+	f->name = xstrdup(s->name);
+	f->status = xstrdup(s->status);
+	f->display_status = xstrdup(s->display_status);
+	f->created_at = s->created_at;
+	f->updated_at = s->updated_at;
+	f->in_transit_at = s->in_transit_at;
+	f->delivered_at = s->delivered_at;
+	f->ntracking = s->ntracking;
+	f->tracking = xcalloc(s->ntracking ? s->ntracking : 1, sizeof(*f->tracking));
+	for (j = 0; j < s->ntracking; j++) {
+		f->tracking[j].company = xstrdup(s->tracking[j].company);
+		f->tracking[j].number = xstrdup(s->tracking[j].number);
+		f->tracking[j].url = xstrdup(s->tracking[j].url);
+	}
+	f->nlines = s->nlines;
+	f->lines = xcalloc(s->nlines ? s->nlines : 1, sizeof(*f->lines));
+	for (j = 0; j < s->nlines; j++) {
+		f->lines[j].line_item_id = xstrdup(s->lines[j].line_item_id);
+		f->lines[j].quantity = s->lines[j].quantity;
+	}
+}
+
+/* A fulfillment ttsync just created joins the order's picture, so delivery
+ * events can follow in the same run. */
+static void append_fulfillment(struct sh_order *o, const struct sh_fulfillment *f)
+{
+	o->fulfillments = xrealloc(o->fulfillments,
+				   (o->nfulfillments + 1) * sizeof(*o->fulfillments));
+	memset(&o->fulfillments[o->nfulfillments], 0, sizeof(*o->fulfillments));
+	copy_fulfillment(&o->fulfillments[o->nfulfillments++], f);
+}
+
 static void copy_sh_order_into(struct work_item *w, const struct sh_order *o)
 {
 	/* Deep copy through the model's own free/alloc discipline: the
@@ -340,32 +378,8 @@ static void copy_sh_order_into(struct work_item *w, const struct sh_order *o)
 	d->nfulfillments = o->nfulfillments;
 	d->fulfillments = xcalloc(o->nfulfillments ? o->nfulfillments : 1,
 				  sizeof(*d->fulfillments));
-	for (i = 0; i < o->nfulfillments; i++) {
-		const struct sh_fulfillment *s = &o->fulfillments[i];
-		struct sh_fulfillment *f = &d->fulfillments[i];
-
-		f->id = xstrdup(s->id);
-		f->name = xstrdup(s->name);
-		f->status = xstrdup(s->status);
-		f->display_status = xstrdup(s->display_status);
-		f->created_at = s->created_at;
-		f->updated_at = s->updated_at;
-		f->in_transit_at = s->in_transit_at;
-		f->delivered_at = s->delivered_at;
-		f->ntracking = s->ntracking;
-		f->tracking = xcalloc(s->ntracking ? s->ntracking : 1, sizeof(*f->tracking));
-		for (j = 0; j < s->ntracking; j++) {
-			f->tracking[j].company = xstrdup(s->tracking[j].company);
-			f->tracking[j].number = xstrdup(s->tracking[j].number);
-			f->tracking[j].url = xstrdup(s->tracking[j].url);
-		}
-		f->nlines = s->nlines;
-		f->lines = xcalloc(s->nlines ? s->nlines : 1, sizeof(*f->lines));
-		for (j = 0; j < s->nlines; j++) {
-			f->lines[j].line_item_id = xstrdup(s->lines[j].line_item_id);
-			f->lines[j].quantity = s->lines[j].quantity;
-		}
-	}
+	for (i = 0; i < o->nfulfillments; i++)
+		copy_fulfillment(&d->fulfillments[i], &o->fulfillments[i]);
 	d->nfos = o->nfos;
 	d->fos = xcalloc(o->nfos ? o->nfos : 1, sizeof(*d->fos));
 	for (i = 0; i < o->nfos; i++) {
@@ -1014,6 +1028,7 @@ static void on_fulfilled(void *arg, struct sh_result *res, struct sh_fulfillment
 			(*j->progress)++;
 			crash_point("fulfillment_create", "outcome");
 			j->w->needs_replan = 1;	/* events may follow in this run */
+			append_fulfillment(&j->w->sh, sf);
 			detail = ful_detail(a, sf->name);
 			add_item(rc, j->w, "fulfillment", "tiktok_to_shopify",
 				 "create_fulfillment", SYNC_SYNCED, NULL, NULL, detail,

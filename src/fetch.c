@@ -397,6 +397,12 @@ static int collect_order(const struct order_rec *o, void *arg)
 			idlist_add(cc->ids, o->tt_id);
 		else if (o->status == SYNC_SKIPPED && o->retry == RETRY_WAIT)
 			idlist_add(cc->ids, o->tt_id);
+		/* Linked to another connector's order: it lacks our tag, so
+		 * the Shopify window does not see it; read it while open. */
+		else if (o->sh_gid && o->reason_code &&
+			 strcmp(o->reason_code, "ALREADY_IN_SHOPIFY") == 0 &&
+			 o->tt_status != TT_COMPLETED && o->tt_status != TT_CANCELLED)
+			idlist_add(cc->ids, o->tt_id);
 		break;
 	case 1:
 		if ((o->status == SYNC_NOT_SYNCED || o->status == SYNC_FAILED) &&

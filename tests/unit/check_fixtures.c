@@ -1283,6 +1283,23 @@ START_TEST(demo_events_make_the_cases)
 	if (!json_is_true(json_object_get(json_object_get(d.t.orders, "576912004371820028"),
 					  "is_buyer_request_cancel")))
 		prob(&d.p, "order ...28 must have a pending buyer cancel request");
+	/* 43: a cancel request arrives after creation, with a fulfillment. */
+	if (find_event(&d, "cancel_request", "576912004371820043", 0) == NULL ||
+	    find_event(&d, "fulfill", "576912004371820043", 0) == NULL ||
+	    json_is_true(json_object_get(json_object_get(d.t.orders, "576912004371820043"),
+					 "is_buyer_request_cancel")))
+		prob(&d.p, "order ...43 must get its cancel request and fulfillment between runs");
+	/* Orders never created in Shopify cannot be fulfilled there. */
+	{
+		static const char *const never[] = {
+			"576912004371820028", "576912004371820030", "576912004371820032",
+			"576912004371820033", "576912004371820037", "576912004371820038",
+		};
+
+		for (i = 0; i < ARRAY_SIZE(never); i++)
+			if (find_event(&d, "fulfill", never[i], 0) != NULL)
+				prob(&d.p, "order %s is never created in Shopify: no fulfill event", never[i]);
+	}
 	/* 29: line-level cancel, 26: whole order. */
 	if (json_array_size(json_object_get(find_event(&d, "buyer_cancels", "576912004371820029", 0),
 					    "line_item_ids")) != 1 ||
