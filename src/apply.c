@@ -554,6 +554,24 @@ static void on_lookup(void *arg, struct sh_result *res,
 			link_order(rc, j->w, j->act, found, 0, 0);
 			continue;
 		}
+		/* An earlier attempt left its intent open (crash, lost answer)
+		 * and Shopify has no such order: that call did not land. Close
+		 * it before the new attempt writes its own, so the journal
+		 * never holds a stale open create. */
+		if (j->w->create_intent_open && !rc->dry_run) {
+			struct err e;
+
+			err_clear(&e);
+			if (state_intent_close_all(rc->st, "order_create", j->w->tt_id,
+						   INTENT_FAILED,
+						   "not in Shopify when looked up again: "
+						   "the earlier call did not land",
+						   rc->now, &e) != 0) {
+				state_trouble(rc, &e);
+				continue;
+			}
+			j->w->create_intent_open = 0;
+		}
 		start_create(j);
 	}
 	free(b);

@@ -35,7 +35,7 @@ static void run_usage(FILE *f, enum run_mode mode)
 			"and Shopify, compares it with the state file, applies what the settings\n"
 			"allow (order automatic sync is off by default: eligible orders are then\n"
 			"recorded as Not synced), and writes reports/<run id>/{synced.csv,\n"
-			"failed.csv,report.html}.\n\n"
+			"failed.csv,items.csv,report.html}.\n\n"
 			"  -c, --config FILE  the store's configuration (YAML)\n"
 			"  -n, --dry-run      compute and report every action; change nothing,\n"
 			"                     remote or local\n"
@@ -189,8 +189,8 @@ report:
 		if (dir != NULL) {
 			printf("%s%s: %s\n", dry_run ? "dry run, nothing changed; " : "",
 			       "reports", dir);
-			printf("  %s/synced.csv\n  %s/failed.csv\n  %s/report.html\n",
-			       dir, dir, dir);
+			printf("  %s/synced.csv\n  %s/failed.csv\n  %s/items.csv\n"
+			       "  %s/report.html\n", dir, dir, dir, dir);
 		}
 		if (fflush(stdout) != 0 && ret == EXIT_OK)
 			ret = EXIT_ABORTED;

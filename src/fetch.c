@@ -316,6 +316,11 @@ static void on_details(void *arg, struct tt_result *res,
 
 	if (dc->failed)
 		return;
+	/* TikTok answers 21008111 ("does not belong to the current seller")
+	 * when none of the ids is this shop's order: nothing to ingest, each
+	 * id is then reported ORDER_NOT_FOUND by its caller. */
+	if (res->code == 21008111 && res->http_status == 200)
+		return;
 	if (res->oc != HTTP_OUTCOME_OK || res->code != 0) {
 		dc->failed = 1;
 		dc->err = res->err;

@@ -607,6 +607,14 @@ static int start_curl(struct http *h, struct rq *q)
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, q);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, q);
+	/* libcurl silently resends a request whose reused keep-alive
+	 * connection closed before any byte of the answer came back
+	 * ("Connection died, retrying a fresh connect"), POSTs included: a
+	 * write the server executed before dropping the connection would be
+	 * executed twice. A fresh connection is never retried that way, so a
+	 * non-retry-safe request gets one and a lost answer stays UNKNOWN. */
+	if (!r->retry_safe)
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 	if (strcmp(r->method, "GET") == 0 && r->body == NULL) {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	} else {

@@ -688,3 +688,373 @@ int harness_log_count(const struct emu_proc *p, const char *method,
 	json_decref(log);
 	return n;
 }
+
+/* ---- time, events, fixtures (added for the fulfillment suites) --------- */
+
+long long harness_store_advance(struct store *s, long long seconds)
+{
+	char body[64];
+	json_t *a, *b, *c;
+	long long now = -1;
+
+	snprintf(body, sizeof(body), "{\"advance\": %lld}", seconds);
+	a = harness_emu_post(&s->tt, "/_emu/clock", body);
+	b = harness_emu_post(&s->sh, "/_emu/clock", body);
+	c = harness_emu_get(&s->tt, "/_emu/clock");
+	if (a && b && c && json_is_integer(json_object_get(c, "now")))
+		now = (long long)json_integer_value(json_object_get(c, "now"));
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+	return now;
+}
+
+int harness_ttsync_at(long long now, const char *const *args,
+		      const char *const *env, int timeout_s,
+		      struct run_result *r)
+{
+	const char *envv[32];
+	char pin[64];
+	size_t n = 0, i;
+
+	snprintf(pin, sizeof(pin), "TTSYNC_NOW=%lld", now);
+	envv[n++] = pin;
+	for (i = 0; env && env[i] && n < 31; i++)
+		envv[n++] = env[i];
+	envv[n] = NULL;
+	return harness_ttsync("ttsync", args, envv, timeout_s, r);
+}
+
+json_t *harness_emu_event(const struct emu_proc *p, json_t *ev)
+{
+	char *body = json_dumps(ev, JSON_COMPACT);
+	json_t *ans = NULL;
+
+	json_decref(ev);
+	if (body == NULL)
+		return NULL;
+	ans = harness_emu_post(p, "/_emu/event", body);
+	if (ans != NULL && json_is_object(ans) && json_object_get(ans, "error") &&
+	    json_object_size(ans) == 1) {
+		fprintf(stderr, "harness: %s event %s refused: %s\n", p->kind, body,
+			json_string_value(json_object_get(ans, "error")));
+		json_decref(ans);
+		ans = NULL;
+	}
+	free(body);
+	return ans;
+}
+
+json_t *harness_shopify_order_by_source(const struct store *s,
+					const char *source_id)
+{
+	json_t *orders = harness_shopify_orders(s), *o, *ret = NULL;
+	size_t i;
+
+	json_array_foreach(orders, i, o) {
+		const char *sid = json_string_value(json_object_get(o, "sourceIdentifier"));
+
+		if (sid && strcmp(sid, source_id) == 0) {
+			ret = json_incref(o);
+			break;
+		}
+	}
+	json_decref(orders);
+	return ret;
+}
+
+json_t *harness_log_select(const struct emu_proc *p, const char *method,
+			   const char *path_prefix, const char *body_substr)
+{
+	json_t *log = harness_emu_log(p), *e, *out;
+	size_t i;
+
+	if (log == NULL)
+		return NULL;
+	out = json_array();
+	json_array_foreach(log, i, e) {
+		const char *m = json_string_value(json_object_get(e, "method"));
+		const char *path = json_string_value(json_object_get(e, "path"));
+		const char *body = json_string_value(json_object_get(e, "body"));
+
+		if (method && (m == NULL || strcmp(m, method) != 0))
+			continue;
+		if (path_prefix && (path == NULL ||
+				    strncmp(path, path_prefix, strlen(path_prefix)) != 0))
+			continue;
+		if (body_substr && (body == NULL || strstr(body, body_substr) == NULL))
+			continue;
+		json_array_append(out, e);
+	}
+	json_decref(log);
+	return out;
+}
+
+char *harness_fixture_subset(const char *src, const char *dir,
+			     const char *name, const char *const *order_ids)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(src, 0, &jerr), *orders, *keep, *o;
+	char path[1024];
+	size_t i, k;
+
+	if (root == NULL) {
+		fprintf(stderr, "harness: %s: %s\n", src, jerr.text);
+		return NULL;
+	}
+	orders = json_object_get(root, "orders");
+	keep = json_array();
+	json_array_foreach(orders, i, o) {
+		const char *id = json_string_value(json_object_get(o, "id"));
+
+		for (k = 0; id && order_ids && order_ids[k]; k++)
+			if (strcmp(order_ids[k], id) == 0) {
+				json_array_append(keep, o);
+				break;
+			}
+	}
+	json_object_set_new(root, "orders", keep);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path) ||
+	    json_dump_file(root, path, JSON_INDENT(1)) != 0) {
+		json_decref(root);
+		return NULL;
+	}
+	json_decref(root);
+	return strdup(path);
+}
+
+json_t *harness_report_rows(const struct store *s, const char *name,
+			    const char *tt_order_id, const char *object)
+{
+	json_t *rows = harness_report_csv(s, name), *r, *out;
+	size_t i;
+
+	if (rows == NULL)
+		return NULL;
+	out = json_array();
+	json_array_foreach(rows, i, r) {
+		const char *id = json_string_value(json_object_get(r, "tiktok_order_id"));
+		const char *obj = json_string_value(json_object_get(r, "object"));
+
+		if (tt_order_id && (id == NULL || strcmp(id, tt_order_id) != 0))
+			continue;
+		if (object && (obj == NULL || strcmp(obj, object) != 0))
+			continue;
+		json_array_append(out, r);
+	}
+	json_decref(rows);
+	return out;
+}
+
+/* ---- request-log slices and state dumps (added for the order suites) --- */
+
+#include <sqlite3.h>
+
+long harness_log_mark(const struct emu_proc *p)
+{
+	json_t *log = harness_emu_log(p);
+	long n;
+
+	if (log == NULL)
+		return -1;
+	n = (long)json_array_size(log);
+	json_decref(log);
+	return n;
+}
+
+json_t *harness_log_since(const struct emu_proc *p, long mark)
+{
+	json_t *log = harness_emu_log(p), *out, *e;
+	size_t i;
+
+	if (log == NULL)
+		return NULL;
+	out = json_array();
+	json_array_foreach(log, i, e)
+		if ((long)i >= mark)
+			json_array_append(out, e);
+	json_decref(log);
+	return out;
+}
+
+static int is_mutation(const char *body, const char *root)
+{
+	json_t *j = body ? json_loads(body, 0, NULL) : NULL;
+	const char *q = json_string_value(json_object_get(j, "query"));
+	int yes = 0;
+
+	if (q != NULL) {
+		while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+			q++;
+		yes = strncmp(q, "mutation", 8) == 0 &&
+		      (root == NULL || strstr(q, root) != NULL);
+	}
+	json_decref(j);
+	return yes;
+}
+
+int harness_log_writes(const json_t *entries, const char *kind,
+		       const char *root)
+{
+	const json_t *e;
+	size_t i, plen;
+	int n = 0;
+
+	json_array_foreach(entries, i, e) {
+		const char *m = json_string_value(json_object_get(e, "method"));
+		const char *path = json_string_value(json_object_get(e, "path"));
+		const char *body = json_string_value(json_object_get(e, "body"));
+
+		if (strcmp(kind, "shopify") == 0) {
+			n += is_mutation(body, root);
+			continue;
+		}
+		if (m == NULL || strcmp(m, "POST") != 0 || path == NULL)
+			continue;
+		plen = strlen(path);
+		if ((plen >= 7 && strcmp(path + plen - 7, "/search") == 0) ||
+		    strncmp(path, "/api/v2/token", 13) == 0)
+			continue;
+		n++;
+	}
+	return n;
+}
+
+static void dump_cell(sqlite3_stmt *st, int col, char **buf, size_t *len)
+{
+	const char *txt;
+	char num[64];
+	size_t add;
+
+	switch (sqlite3_column_type(st, col)) {
+	case SQLITE_NULL:
+		txt = "<null>";
+		break;
+	case SQLITE_INTEGER:
+		snprintf(num, sizeof(num), "i%lld",
+			 (long long)sqlite3_column_int64(st, col));
+		txt = num;
+		break;
+	default:
+		txt = (const char *)sqlite3_column_text(st, col);
+		break;
+	}
+	if (txt == NULL)
+		txt = "";
+	add = strlen(txt) + 1;
+	*buf = realloc(*buf, *len + add + 1);
+	memcpy(*buf + *len, txt, add - 1);
+	(*buf)[*len + add - 1] = '\x1f';
+	*len += add;
+	(*buf)[*len] = '\0';
+}
+
+char *harness_state_dump(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *tabs = NULL, *rows = NULL;
+	char *buf = strdup(""), *sql;
+	size_t len = 0;
+	int ok = 1, c;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table' "
+			       "ORDER BY name", -1, &tabs, NULL) != SQLITE_OK)
+		ok = 0;
+	while (ok && sqlite3_step(tabs) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(tabs, 0);
+
+		sql = sqlite3_mprintf("SELECT * FROM \"%w\" ORDER BY rowid", name);
+		if (sqlite3_prepare_v2(db, sql, -1, &rows, NULL) != SQLITE_OK) {
+			sqlite3_free(sql);
+			sql = sqlite3_mprintf("SELECT * FROM \"%w\" ORDER BY 1", name);
+			if (sqlite3_prepare_v2(db, sql, -1, &rows, NULL) != SQLITE_OK)
+				ok = 0;
+		}
+		sqlite3_free(sql);
+		if (!ok)
+			break;
+		buf = realloc(buf, len + strlen(name) + 4);
+		len += (size_t)sprintf(buf + len, "[%s]\n", name);
+		while (sqlite3_step(rows) == SQLITE_ROW) {
+			for (c = 0; c < sqlite3_column_count(rows); c++)
+				dump_cell(rows, c, &buf, &len);
+			buf = realloc(buf, len + 2);
+			buf[len++] = '\n';
+			buf[len] = '\0';
+		}
+		sqlite3_finalize(rows);
+		rows = NULL;
+	}
+	sqlite3_finalize(tabs);
+	sqlite3_close(db);
+	if (!ok) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* ---- state queries (added for the crash and fault suites) -------------- */
+
+long long harness_state_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = (long long)sqlite3_column_int64(st, 0);
+	else
+		fprintf(stderr, "harness: %s: %s: %s\n", path, sql,
+			db ? sqlite3_errmsg(db) : "cannot open");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+char *harness_state_text(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = SQLITE_ERROR, c;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "harness: %s: %s: %s\n", path, sql,
+			db ? sqlite3_errmsg(db) : "cannot open");
+		goto done;
+	}
+	buf = strdup("");
+	while (buf != NULL && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (c = 0; c < sqlite3_column_count(st); c++) {
+			const char *t = (const char *)sqlite3_column_text(st, c);
+			size_t add = (t ? strlen(t) : 0) + 1;
+			char *nb = realloc(buf, len + add + 1);
+
+			if (nb == NULL) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			memcpy(buf + len, t ? t : "", add - 1);
+			buf[len + add - 1] = c + 1 < sqlite3_column_count(st) ? '|' : '\n';
+			len += add;
+			buf[len] = '\0';
+		}
+	}
+	if (buf != NULL && rc != SQLITE_DONE) {
+		fprintf(stderr, "harness: %s: %s: %s\n", path, sql, sqlite3_errmsg(db));
+		free(buf);
+		buf = NULL;
+	}
+done:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return buf;
+}

@@ -132,4 +132,69 @@ int harness_log_count(const struct emu_proc *p, const char *method,
 char *harness_read_file(const char *path);
 int harness_write_file(const char *path, const char *text);
 
+/* ---- time, events, fixtures (added for the fulfillment suites) ---- */
+
+/* Advance both emulator clocks of a store by `seconds` (may be 0) and
+ * return the TikTok emulator's clock afterwards (epoch seconds), or -1.
+ * Run ttsync with TTSYNC_NOW=<that value> so the three clocks agree and
+ * every event played before the call lies before the run's "now". */
+long long harness_store_advance(struct store *s, long long seconds);
+/* Run the real ttsync with TTSYNC_NOW=now (pinned) plus env. */
+int harness_ttsync_at(long long now, const char *const *args,
+		      const char *const *env, int timeout_s,
+		      struct run_result *r);
+/* POST /_emu/event. Takes ownership of ev. Returns the emulator's answer
+ * (caller json_decref), or NULL when the emulator refused the event (its
+ * "error" is printed on stderr) or did not answer. */
+json_t *harness_emu_event(const struct emu_proc *p, json_t *ev);
+/* The Shopify order of the emulator state whose sourceIdentifier is
+ * source_id (new reference), or NULL. */
+json_t *harness_shopify_order_by_source(const struct store *s,
+					const char *source_id);
+/* The logged requests matching the filters of harness_log_count(), as a
+ * new JSON array (caller json_decref); NULL if the log is unreadable. */
+json_t *harness_log_select(const struct emu_proc *p, const char *method,
+			   const char *path_prefix, const char *body_substr);
+/* Copy the fixture `src` to dir/name keeping only the orders whose "id"
+ * is listed (NULL-terminated); returns the new file's path (caller frees)
+ * or NULL. Everything else in the file is kept as is. */
+char *harness_fixture_subset(const char *src, const char *dir,
+			     const char *name, const char *const *order_ids);
+/* Rows of the newest run's CSV `name` for one TikTok order (NULL: any)
+ * and object ("order", "fulfillment", "config"; NULL: any), as a new
+ * array (caller json_decref); NULL when the CSV is missing. */
+json_t *harness_report_rows(const struct store *s, const char *name,
+			    const char *tt_order_id, const char *object);
+
+/* ---- request-log slices and state dumps (added for the order suites) ---- */
+
+/* How many requests an emulator has logged so far (-1 if unreadable): a
+ * mark before a run, so that harness_log_since() gives what the run sent. */
+long harness_log_mark(const struct emu_proc *p);
+/* The logged requests from index `mark` on, as a new JSON array (caller
+ * json_decref); NULL if the log is unreadable. */
+json_t *harness_log_since(const struct emu_proc *p, long mark);
+/* Write calls among logged requests (an array as returned above):
+ * kind "shopify" counts GraphQL mutations (the document's first keyword
+ * is `mutation`); kind "tiktok" counts POSTs other than searches (paths
+ * ending in /search) and token calls. If `root` is given, only Shopify
+ * mutations whose body mentions it (e.g. "orderCreate"). */
+int harness_log_writes(const json_t *entries, const char *kind,
+		       const char *root);
+/* Every row of every table of a SQLite state file, tables by name, rows
+ * in rowid/primary-key order, as one text (caller frees); "" for a file
+ * without tables, NULL if it cannot be read. Equal texts = same state. */
+char *harness_state_dump(const char *path);
+
+/* ---- state queries (added for the crash and fault suites) ---- */
+
+/* One integer from a read-only SQL query on a SQLite state file (the
+ * first column of the first row; e.g. "SELECT count(*) FROM intents WHERE
+ * state IN (0, 3)"). Returns -1 when the file or the query fails. */
+long long harness_state_int(const char *path, const char *sql);
+/* Every row of a read-only SQL query, columns joined by '|' (NULL as ""),
+ * rows ended by '\n', as one text (caller frees); "" for no rows, NULL
+ * when the file or the query fails. */
+char *harness_state_text(const char *path, const char *sql);
+
 #endif

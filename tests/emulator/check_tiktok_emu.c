@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -288,13 +289,39 @@ struct tt {
 	const char *token, *cipher, *secret, *app_key;
 };
 
-/* A failing check ends the test process: stop its emulator then too. */
-static struct emu_proc *running_emu;
+/* A failing check ends the test process at once (_exit), leaving its
+ * emulator running: each emulator's pid is kept in memory shared with the
+ * runner, which stops the leftovers when the suite is done. */
+#define MAX_EMUS 256
+static pid_t *emu_pids;	/* MAP_SHARED, MAX_EMUS slots, 0 = free */
 
-static void stop_running_emu(void)
+static void remember_emu(pid_t pid)
 {
-	if (running_emu != NULL)
-		harness_stop_emu(running_emu);
+	int i;
+
+	for (i = 0; emu_pids && i < MAX_EMUS; i++)
+		if (__sync_bool_compare_and_swap(&emu_pids[i], 0, pid))
+			return;
+}
+
+static void forget_emu(pid_t pid)
+{
+	int i;
+
+	for (i = 0; emu_pids && i < MAX_EMUS; i++)
+		if (emu_pids[i] == pid)
+			emu_pids[i] = 0;
+}
+
+static void stop_leftover_emus(void)
+{
+	int i;
+
+	for (i = 0; emu_pids && i < MAX_EMUS; i++)
+		if (emu_pids[i] > 0) {
+			kill(emu_pids[i], SIGKILL);
+			emu_pids[i] = 0;
+		}
 }
 
 /* Start an emulator on fixture f (stolen). oracle = 0: its log stays
@@ -324,14 +351,7 @@ static void tt_start(struct tt *t, json_t *f, const char *tag, int oracle)
 		free(saved);
 	}
 	ck_assert_msg(rc == 0, "tiktok-emu did not start");
-	if (running_emu == NULL) {
-		static int registered;
-
-		if (!registered)
-			atexit(stop_running_emu);
-		registered = 1;
-	}
-	running_emu = &t->p;
+	remember_emu(t->p.pid);
 	t->token = TOKEN_A;
 	t->cipher = CIPHER_A;
 	t->secret = APP_SECRET;
@@ -346,9 +366,8 @@ static void tt_stop(struct tt *t)
 	int status = 0, i;
 	pid_t pid = t->p.pid;
 
-	if (running_emu == &t->p)
-		running_emu = NULL;
 	if (pid > 0) {
+		forget_emu(pid);
 		kill(pid, SIGTERM);
 		for (i = 0; i < 1000; i++) {
 			struct timespec ts = { 0, 10 * 1000000L };
@@ -2805,6 +2824,7 @@ START_TEST(test_sigterm_while_hanging)
 	}
 	ck_assert_msg(i < 500, "tiktok-emu did not stop within 5 s of SIGTERM");
 	t.p.pid = 0;
+	forget_emu(pid);
 	ck_assert(WIFEXITED(status));
 	ck_assert_int_eq(WEXITSTATUS(status), 0);
 	pthread_join(th, NULL);
@@ -2998,10 +3018,19 @@ int main(void)
 	int failed;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	emu_pids = mmap(NULL, MAX_EMUS * sizeof(pid_t), PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (emu_pids == MAP_FAILED)
+		emu_pids = NULL;
+	else
+		memset(emu_pids, 0, MAX_EMUS * sizeof(pid_t));
 	sr = srunner_create(tiktok_emu_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	stop_leftover_emus();
+	if (emu_pids)
+		munmap(emu_pids, MAX_EMUS * sizeof(pid_t));
 	curl_global_cleanup();
 	return failed == 0 ? 0 : 1;
 }

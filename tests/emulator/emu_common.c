@@ -298,6 +298,19 @@ int64_t emu_now(struct emu *emu)
 	return (int64_t)time(NULL) + (int64_t)atomic_load(&emu->clock_offset);
 }
 
+/* The emulator clock in milliseconds (the request log's "time_ms"; its
+ * "time" is this divided by 1000). */
+static int64_t emu_now_ms(struct emu *emu)
+{
+	struct timespec ts;
+
+	if (atomic_load(&emu->frozen))
+		return (int64_t)atomic_load(&emu->frozen_at) * 1000;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec + (int64_t)atomic_load(&emu->clock_offset)) * 1000 +
+	       ts.tv_nsec / 1000000;
+}
+
 /* POST /_emu/clock: {"set": epoch} | {"advance": s}, optionally with
  * {"freeze": true|false} (a frozen clock moves only when told). Called
  * with the state lock held. */
@@ -386,7 +399,7 @@ static int peer_gone(struct MHD_Connection *c)
 
 static void log_append(struct emu *emu, const struct emu_request *rq, int status,
 		       const char *resp, size_t resp_len, int has_resp,
-		       const char *fault, int64_t when)
+		       const char *fault, int64_t when_ms)
 {
 	json_t *o = json_object();
 	char *line;
@@ -399,7 +412,8 @@ static void log_append(struct emu *emu, const struct emu_request *rq, int status
 	json_object_set_new(o, "status", json_integer(status));
 	json_object_set_new(o, "response", has_resp ?
 			    json_bytes(resp ? resp : "", resp ? resp_len : 0) : json_null());
-	json_object_set_new(o, "time", json_integer(when));
+	json_object_set_new(o, "time", json_integer(when_ms / 1000));
+	json_object_set_new(o, "time_ms", json_integer(when_ms));
 	if (fault != NULL)
 		json_object_set_new(o, "fault", json_string(fault));
 	if (rq->body_too_large)
@@ -936,7 +950,7 @@ static enum MHD_Result platform(struct emu *emu, struct MHD_Connection *c,
 	struct emu_response rs;
 	struct fault *f;
 	const char *fname = NULL;
-	int64_t when = emu_now(emu);
+	int64_t when = emu_now_ms(emu);	/* arrival, for the log */
 	enum MHD_Result ret;
 
 	memset(&rs, 0, sizeof(rs));

@@ -245,32 +245,42 @@ static void tracking_free(struct sh_tracking *t, size_t n)
 /* ------------------------------------------------------------------ */
 /* money                                                                */
 
-/* Split total over weights (largest remainder); parts sum to total. */
+/* Split total over weights by the largest-remainder method; parts sum to
+ * total (ties: the earlier part). */
 static void allocate(sh_money total, const sh_money *w, size_t n, sh_money *parts)
 {
 	sh_money sum = 0, given = 0;
+	__int128 *rem = xcalloc(n + 1, sizeof(*rem));
+	int sign = total < 0 ? -1 : 1;
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		sum += w[i] > 0 ? w[i] : 0;
 	for (i = 0; i < n; i++) {
+		__int128 num = (__int128)(total * sign) * (w[i] > 0 ? w[i] : 0);
+
 		parts[i] = 0;
-		if (sum > 0 && w[i] > 0)
-			parts[i] = (sh_money)((__int128)total * w[i] / sum);
+		if (sum > 0) {
+			parts[i] = (sh_money)(num / sum);
+			rem[i] = num % sum;
+		}
 		given += parts[i];
 	}
-	while (given != total && sum > 0) {
-		/* hand out the remainder a unit at a time, largest weight first */
+	while (given < total * sign && sum > 0) {
 		size_t best = n;
 
 		for (i = 0; i < n; i++)
-			if (w[i] > 0 && (best == n || w[i] > w[best]))
+			if (w[i] > 0 && (best == n || rem[i] > rem[best]))
 				best = i;
 		if (best == n)
 			break;
-		parts[best] += total > given ? 1 : -1;
-		given += total > given ? 1 : -1;
+		parts[best]++;
+		rem[best] = -1;
+		given++;
 	}
+	for (i = 0; i < n; i++)
+		parts[i] *= sign;
+	free(rem);
 }
 
 /* rate x base, rounded half away from zero, rate a decimal string. */
@@ -1518,10 +1528,6 @@ static void m_order_cancel(struct sh_store *S, json_t *args, struct sh_payload *
 	int do_refund;
 	size_t i, k;
 
-	if (!o) {
-		sh_payload_error(S, p, "NOT_FOUND", fpath("orderId"), "Order does not exist");
-		return;
-	}
 	if (note && strlen(note) > SH_STAFF_NOTE_MAX) {
 		sh_payload_error(S, p, "INVALID", fpath("staffNote"),
 				 "Staff note is too long. Maximum length is 255 characters.");
@@ -1530,6 +1536,10 @@ static void m_order_cancel(struct sh_store *S, json_t *args, struct sh_payload *
 	if (refund && !json_is_null(refund) && method && !json_is_null(method)) {
 		sh_payload_error(S, p, "INVALID", fpath("refund"),
 				 "Only one of the arguments `refund` or `refund_method` is allowed.");
+		return;
+	}
+	if (!o) {
+		sh_payload_error(S, p, "NOT_FOUND", fpath("orderId"), "Order does not exist");
 		return;
 	}
 	if (o->cancelled) {
