@@ -72,6 +72,8 @@ struct action {
 	 * remote action fails before being sent. */
 	enum sync_status status;
 	char *reason_code, *reason;	/* reason: sentence naming the value */
+	char *remedy;		/* remedy naming the value (SKU ...), or NULL: the
+				 * reason table's general remedy applies */
 	enum retry_class retry;
 	int alert;		/* red item at the top of the report (cancelled after fulfillment, ...) */
 

@@ -25,7 +25,8 @@
 #define REPORT_CSV_COLUMNS                                                   \
 	"run_id", "object", "direction", "tiktok_order_id", "shopify_order",  \
 	"action", "status", "reason_code", "reason", "remedy", "detail",     \
-	"needs_person", "tiktok_url", "shopify_url", "time"
+	"needs_person", "tiktok_url", "shopify_url", "time", "buyer",        \
+	"buyer_message"
 
 struct report_item {
 	char *object;		/* "order" / "fulfillment" */
@@ -41,6 +42,8 @@ struct report_item {
 	char *tiktok_url, *shopify_url;
 	int64_t time;
 	int carried;		/* failure from an earlier run, still open */
+	char *buyer;		/* recipient name as TikTok sent it (typed by the buyer) */
+	char *buyer_message;	/* the buyer's message (typed by the buyer) */
 };
 
 /* Counters of one run (rpki-client's `struct stats`): printed at the end

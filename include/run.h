@@ -37,7 +37,7 @@ enum run_mode {
 struct work_item {
 	char *tt_id;
 	struct tt_order tt;	/* parsed TikTok view */
-	char *raw;		/* its JSON */
+	char *raw;		/* its JSON, until recorded in the state (then NULL) */
 	char *tt_url;		/* Seller Center link (sourceUrl, reports) */
 	int have_tt;		/* tt/raw valid */
 	struct order_rec rec;	/* state (or synthesized for a new order in a dry run) */
@@ -54,6 +54,7 @@ struct work_item {
 	int needs_refresh;	/* an unknown outcome: re-read before re-planning */
 	int needs_replan;	/* plan again (follow-up actions), no re-read needed */
 	int from_tt_window, from_sh_window;
+	int tt_fresh;		/* tt read from TikTok in this run (not a stored snapshot) */
 };
 
 struct run_ctx {

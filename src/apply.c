@@ -31,14 +31,33 @@
 
 #define MAX_ROUNDS 3		/* plan/apply rounds per stage (unknown outcomes, follow-ups) */
 #define LOOKUP_BATCH 10		/* TikTok ids per Shopify lookup query */
+#define LOOKUP_AHEAD 4		/* lookups in the queue at once (see lookup_next) */
 
 /* ---- reporting --------------------------------------------------------- */
+
+static void add_item_remedy(struct run_ctx *rc, struct work_item *w,
+			    const char *object, const char *direction,
+			    const char *action, enum sync_status status,
+			    const char *code, const char *reason,
+			    const char *remedy, const char *detail,
+			    enum retry_class retry, int alert);
 
 static void add_item(struct run_ctx *rc, struct work_item *w,
 		     const char *object, const char *direction,
 		     const char *action, enum sync_status status,
 		     const char *code, const char *reason, const char *detail,
 		     enum retry_class retry, int alert)
+{
+	add_item_remedy(rc, w, object, direction, action, status, code, reason,
+			NULL, detail, retry, alert);
+}
+
+static void add_item_remedy(struct run_ctx *rc, struct work_item *w,
+			    const char *object, const char *direction,
+			    const char *action, enum sync_status status,
+			    const char *code, const char *reason,
+			    const char *remedy, const char *detail,
+			    enum retry_class retry, int alert)
 {
 	struct report_item it;
 	const struct reason *rs = code ? reason_lookup(code) : NULL;
@@ -56,13 +75,18 @@ static void add_item(struct run_ctx *rc, struct work_item *w,
 	it.status = status;
 	it.reason_code = (char *)code;
 	it.reason = (char *)reason;
-	it.remedy = status == SYNC_SYNCED ? NULL : (rs ? (char *)rs->remedy : NULL);
+	it.remedy = status == SYNC_SYNCED ? NULL
+		    : remedy ? (char *)remedy : (rs ? (char *)rs->remedy : NULL);
 	it.detail = (char *)detail;
 	it.needs_person = retry == RETRY_PERSON;
 	it.alert = alert;
 	it.tiktok_url = turl;
 	it.shopify_url = surl;
 	it.time = rc->now;
+	if (w && w->have_tt) {
+		it.buyer = w->tt.addr.name;
+		it.buyer_message = w->tt.buyer_message;
+	}
 	report_add(&rc->rep, &it);
 	if (status == SYNC_FAILED)
 		rc->item_failures++;
@@ -103,12 +127,15 @@ static int reload_rec(struct run_ctx *rc, struct work_item *w)
 		state_trouble(rc, &e);
 		return -1;
 	}
+	free(w->rec.snapshot);		/* in the state file; not needed here */
+	w->rec.snapshot = NULL;
 	return 0;
 }
 
-static int record_order(struct run_ctx *rc, struct work_item *w,
-			enum sync_status st, const char *code,
-			const char *reason, enum retry_class retry)
+static int record_order_remedy(struct run_ctx *rc, struct work_item *w,
+			       enum sync_status st, const char *code,
+			       const char *reason, const char *remedy,
+			       enum retry_class retry)
 {
 	const struct reason *rs = code ? reason_lookup(code) : NULL;
 	struct err e;
@@ -117,11 +144,19 @@ static int record_order(struct run_ctx *rc, struct work_item *w,
 	if (rc->dry_run)
 		return 0;
 	if (state_order_set_status(rc->st, w->tt_id, st, code, reason,
-				   rs ? rs->remedy : NULL, retry, rc->now, &e) != 0) {
+				   remedy ? remedy : (rs ? rs->remedy : NULL),
+				   retry, rc->now, &e) != 0) {
 		state_trouble(rc, &e);
 		return -1;
 	}
 	return reload_rec(rc, w);
+}
+
+static int record_order(struct run_ctx *rc, struct work_item *w,
+			enum sync_status st, const char *code,
+			const char *reason, enum retry_class retry)
+{
+	return record_order_remedy(rc, w, st, code, reason, NULL, retry);
 }
 
 static void count_order(struct run_ctx *rc, enum sync_status st)
@@ -181,11 +216,27 @@ struct create_job {
 	int64_t intent_id;
 };
 
+struct lookup_queue;
+
 struct lookup_batch {
 	struct run_ctx *rc;
 	struct create_job *jobs[LOOKUP_BATCH];
 	size_t n;
+	struct lookup_queue *q;
 };
+
+/* The lookups of one order round, submitted a few at a time: each answer
+ * queues its creates, then the next lookup. Submitting every lookup first
+ * made all creates wait behind all lookups, whose requested cost (a full
+ * page of orders) lets only two run at once while Shopify's bucket
+ * overflows unused. */
+struct lookup_queue {
+	struct lookup_batch **v;
+	size_t n, next;
+};
+
+static void on_lookup(void *arg, struct sh_result *res,
+		      struct sh_order_list *orders);
 
 /* Which Shopify line item each TikTok unit became: input line i was sent
  * with variant v; the created (or found) order has lines with variants. */
@@ -517,6 +568,61 @@ static const struct sh_order *find_by_tiktok_id(const struct sh_order_list *l,
 	return NULL;
 }
 
+/* Submit the next waiting lookup. Returns -1 with e set when the client
+ * refused it (the batch is then still the caller's: q->v[q->next - 1]). */
+static int lookup_submit_next(struct lookup_queue *q, struct err *e)
+{
+	struct lookup_batch *b;
+	char *ids[LOOKUP_BATCH];
+	size_t k;
+
+	if (q->next >= q->n)
+		return 0;
+	b = q->v[q->next++];
+	if (b->rc->aborted) {
+		q->next--;
+		return 0;
+	}
+	for (k = 0; k < b->n; k++)
+		ids[k] = b->jobs[k]->w->tt_id;
+	if (b->rc->sho->find_orders_by_tiktok_id(b->rc->sh, ids, b->n, on_lookup, b,
+						 e) != 0)
+		return -1;
+	q->v[q->next - 1] = NULL;	/* on_lookup frees it */
+	return 0;
+}
+
+/* From a lookup's answer: keep the queue going. A lookup the client
+ * refuses fails its orders alone. */
+static void lookup_next(struct lookup_queue *q)
+{
+	struct err e;
+	size_t i;
+
+	while (q->next < q->n) {
+		struct lookup_batch *b;
+
+		err_clear(&e);
+		if (lookup_submit_next(q, &e) == 0)
+			return;
+		b = q->v[q->next - 1];
+		q->v[q->next - 1] = NULL;
+		for (i = 0; i < b->n; i++) {
+			struct create_job *j = b->jobs[i];
+			char *reason = xasprintf("could not check Shopify for an existing "
+						 "order before creating it: %s", e.msg);
+
+			record_order(b->rc, j->w, SYNC_FAILED, "PLATFORM_ERROR", reason,
+				     RETRY_AUTO);
+			count_order(b->rc, SYNC_FAILED);
+			add_item(b->rc, j->w, "order", "tiktok_to_shopify", "create_order",
+				 SYNC_FAILED, "PLATFORM_ERROR", reason, NULL, RETRY_AUTO, 0);
+			free(reason);
+		}
+		free(b);
+	}
+}
+
 static void on_lookup(void *arg, struct sh_result *res,
 		      struct sh_order_list *orders)
 {
@@ -574,6 +680,8 @@ static void on_lookup(void *arg, struct sh_result *res,
 		}
 		start_create(j);
 	}
+	if (b->q)
+		lookup_next(b->q);
 	free(b);
 }
 
@@ -663,7 +771,8 @@ static void apply_order_record(struct run_ctx *rc, struct work_item *w,
 			 (w->rec.reason_code && a->reason_code &&
 			  strcmp(w->rec.reason_code, a->reason_code) == 0));
 
-	record_order(rc, w, a->status, a->reason_code, a->reason, a->retry);
+	record_order_remedy(rc, w, a->status, a->reason_code, a->reason,
+			    a->remedy, a->retry);
 	/* TikTok cancelled a linked order: remember we dealt with it (1: the
 	 * Shopify order is cancelled, 2: reported only). */
 	if (a->reason_code && w->rec.sh_gid && !rc->dry_run &&
@@ -679,8 +788,9 @@ static void apply_order_record(struct run_ctx *rc, struct work_item *w,
 	if (unchanged && a->status != SYNC_FAILED && !w->from_tt_window && !a->alert)
 		return;
 	count_order(rc, a->status);
-	add_item(rc, w, "order", "tiktok_to_shopify", "none", a->status,
-		 a->reason_code, a->reason, NULL, a->retry, a->alert);
+	add_item_remedy(rc, w, "order", "tiktok_to_shopify", "none", a->status,
+			a->reason_code, a->reason, a->remedy, NULL, a->retry,
+			a->alert);
 }
 
 static int order_round(struct run_ctx *rc, int round, struct err *e)
@@ -690,9 +800,11 @@ static int order_round(struct run_ctx *rc, int round, struct err *e)
 	struct action_list al;
 	struct create_job *jobs = NULL;
 	struct lookup_batch *batch = NULL;
+	struct lookup_queue lq;
 	size_t i, n = 0, nj = 0;
 	int ret = -1;
 
+	memset(&lq, 0, sizeof(lq));
 	action_list_init(&al);
 	pos = xcalloc(rc->nitems ? rc->nitems : 1, sizeof(*pos));
 	for (i = 0; i < rc->nitems; i++) {
@@ -714,6 +826,7 @@ static int order_round(struct run_ctx *rc, int round, struct err *e)
 	if (plan_orders(pos, n, &ps, &al, e) != 0)
 		goto cleanup;
 	jobs = xcalloc(al.n ? al.n : 1, sizeof(*jobs));
+	lq.v = xcalloc(al.n / LOOKUP_BATCH + 1, sizeof(*lq.v));
 	for (i = 0; i < al.n && !rc->aborted; i++) {
 		const struct action *a = &al.v[i];
 		struct work_item *w = work_find(rc, a->tt_order_id);
@@ -731,20 +844,11 @@ static int order_round(struct run_ctx *rc, int round, struct err *e)
 			if (batch == NULL) {
 				batch = xcalloc(1, sizeof(*batch));
 				batch->rc = rc;
+				batch->q = &lq;
 			}
 			batch->jobs[batch->n++] = &jobs[nj++];
 			if (batch->n == LOOKUP_BATCH) {
-				char *ids[LOOKUP_BATCH];
-				size_t k;
-
-				for (k = 0; k < batch->n; k++)
-					ids[k] = batch->jobs[k]->w->tt_id;
-				if (rc->sho->find_orders_by_tiktok_id(rc->sh, ids, batch->n,
-								      on_lookup, batch, e) != 0) {
-					free(batch);
-					batch = NULL;
-					goto cleanup;
-				}
+				lq.v[lq.n++] = batch;
 				batch = NULL;
 			}
 			break;
@@ -759,26 +863,22 @@ static int order_round(struct run_ctx *rc, int round, struct err *e)
 		}
 	}
 	if (batch && batch->n) {
-		char *ids[LOOKUP_BATCH];
-		size_t k;
-
-		for (k = 0; k < batch->n; k++)
-			ids[k] = batch->jobs[k]->w->tt_id;
-		if (rc->sho->find_orders_by_tiktok_id(rc->sh, ids, batch->n, on_lookup,
-						      batch, e) != 0) {
-			free(batch);
-			batch = NULL;
-			goto cleanup;
-		}
-		batch = NULL;
-	} else {
-		free(batch);
+		lq.v[lq.n++] = batch;
 		batch = NULL;
 	}
+	/* The first few lookups; each answer submits the next one. */
+	for (i = 0; i < LOOKUP_AHEAD && lq.next < lq.n; i++)
+		if (lookup_submit_next(&lq, e) != 0)
+			goto cleanup;
 	if (http_run(rc->http, e) != 0)
 		goto cleanup;
 	ret = 0;
 cleanup:
+	/* Lookups never submitted (the run aborted) are dropped; the
+	 * engine's queue is empty once http_run returned. */
+	for (i = 0; i < lq.n; i++)
+		free(lq.v[i]);
+	free(lq.v);
 	free(batch);
 	free(jobs);
 	action_list_free(&al);
@@ -1218,8 +1318,28 @@ static void start_ful_action(struct ful_job *j)
 		ful_failed(j, "PLATFORM_ERROR", e.msg, RETRY_AUTO, name, INTENT_FAILED);
 }
 
+/* Has this run's report an item for the fulfillment record `key` with
+ * this status and reason already (a later round planning the order again)? */
+static int ful_reported(const struct run_ctx *rc, const struct work_item *w,
+			const char *key, enum sync_status st, const char *code)
+{
+	size_t i, n = key ? strlen(key) : 0;
+
+	for (i = 0; key && i < rc->rep.nitems; i++) {
+		const struct report_item *it = &rc->rep.items[i];
+
+		if (it->status == st && strcmp(it->object, "fulfillment") == 0 &&
+		    strcmp(it->tt_order_id, w->tt_id) == 0 &&
+		    strncmp(it->detail, key, n) == 0 &&
+		    (it->detail[n] == '\0' || it->detail[n] == ';') &&
+		    strcmp(it->reason_code, code ? code : "") == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static void apply_ful_record(struct run_ctx *rc, struct work_item *w,
-			     const struct action *a)
+			     const struct action *a, int round)
 {
 	const struct ful_rec *old = NULL;
 	struct ful_rec f;
@@ -1254,10 +1374,19 @@ static void apply_ful_record(struct run_ctx *rc, struct work_item *w,
 				state_trouble(rc, &e);
 		}
 	}
+	/* Found synced on the platform (no call): delivery events may
+	 * follow in this run's next round, as after a call. */
+	if (a->status == SYNC_SYNCED && a->ful != NULL &&
+	    (old == NULL || old->status != SYNC_SYNCED))
+		w->needs_replan = 1;
 	if (old && old->status == a->status && a->status != SYNC_FAILED &&
 	    ((old->reason_code == NULL && a->reason_code == NULL) ||
 	     (old->reason_code && a->reason_code &&
 	      strcmp(old->reason_code, a->reason_code) == 0)))
+		return;
+	/* A later round re-plans the whole order: what it already reported
+	 * in this run is not news. */
+	if (round > 0 && ful_reported(rc, w, a->ful_key, a->status, a->reason_code))
 		return;
 	if (a->status == SYNC_FAILED)
 		rc->rep.stats.ful_failed++;
@@ -1323,7 +1452,7 @@ static int ful_round(struct run_ctx *rc, int round, int *progress, struct err *e
 		if (w == NULL)
 			continue;
 		if (a->kind == ACT_FUL_RECORD || a->kind == ACT_ORDER_RECORD) {
-			apply_ful_record(rc, w, a);
+			apply_ful_record(rc, w, a, round);
 			continue;
 		}
 		jobs[nj].rc = rc;

@@ -130,6 +130,10 @@ static int load_item_state(struct run_ctx *rc, struct work_item *w,
 	memset(&w->rec, 0, sizeof(w->rec));
 	if (state_order_get(rc->st, w->tt_id, &w->rec, &found, e) != 0)
 		return -1;
+	/* The snapshot is w->tt's JSON, kept in the state file: not twice
+	 * in memory. */
+	free(w->rec.snapshot);
+	w->rec.snapshot = NULL;
 	if (!found) {
 		/* A dry run records nothing: picture the order as new. */
 		w->rec.tt_id = xstrdup(w->tt_id);
@@ -162,11 +166,15 @@ static int ingest(struct run_ctx *rc, struct tt_order *o, char *raw,
 	memset(o, 0, sizeof(*o));
 	w->raw = raw;
 	w->have_tt = 1;
+	w->tt_fresh = 1;
 	w->from_tt_window |= from_window;
 	rc->rep.stats.tt_orders_fetched++;
 	if (!rc->dry_run &&
 	    state_order_put_snapshot(rc->st, &w->tt, w->raw, rc->now, e) != 0)
 		return -1;
+	/* Recorded: the parsed w->tt is what the run works with. */
+	free(w->raw);
+	w->raw = NULL;
 	return load_item_state(rc, w, e);
 }
 
@@ -498,7 +506,6 @@ static int add_from_state(struct run_ctx *rc, const struct idlist *ids,
 			w->have_tt = 0;
 			continue;
 		}
-		w->raw = xstrdup(r.snapshot);
 		w->have_tt = 1;
 		order_rec_free(&r);
 		if (load_item_state(rc, w, e) != 0)
@@ -925,7 +932,9 @@ static int resolve_skus(struct run_ctx *rc, struct err *e)
 		for (j = 0; j < w->nskus; j++)
 			sku_resolution_free(&w->skus[j]);
 		free(w->skus);
-		w->skus = xcalloc(njobs ? njobs : 1, sizeof(*w->skus));
+		/* Each line matches one distinct SKU at most: nlines is enough
+		 * (njobs per order made the run O(orders x SKUs) in memory). */
+		w->skus = xcalloc(w->tt.nlines ? w->tt.nlines : 1, sizeof(*w->skus));
 		w->nskus = 0;
 		for (k = 0; k < njobs; k++) {
 			int used = 0;
@@ -1054,6 +1063,61 @@ static void check_carrier_rules(struct run_ctx *rc)
 	}
 }
 
+/* Would the planner ship (or re-track) something of this seller-shipping
+ * order on TikTok: a successful Shopify fulfillment TikTok has not
+ * accepted yet, or one whose tracking number differs from what was sent? */
+static int push_pending(const struct work_item *w)
+{
+	size_t i, j;
+
+	for (i = 0; i < w->sh.nfulfillments; i++) {
+		const struct sh_fulfillment *f = &w->sh.fulfillments[i];
+		const struct ful_rec *r = NULL;
+		const char *num = f->ntracking > 0 ? f->tracking[0].number : NULL;
+
+		if (f->status == NULL || strcmp(f->status, "SUCCESS") != 0 || f->id == NULL)
+			continue;
+		for (j = 0; j < w->nfuls && r == NULL; j++)
+			if (w->fuls[j].dir == FUL_PUSH && w->fuls[j].sh_fulfillment_id &&
+			    strcmp(w->fuls[j].sh_fulfillment_id, f->id) == 0)
+				r = &w->fuls[j];
+		if (r == NULL || (r->status != SYNC_SYNCED && r->tt_package_id == NULL))
+			return 1;
+		if (num != NULL && *num != '\0' &&
+		    (r->tracking_number == NULL || strcmp(r->tracking_number, num) != 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* TikTok advises reading an order again right before shipping it. An
+ * order known here only from its stored snapshot (the Shopify window or a
+ * retry brought it, not TikTok's window) may carry a pending cancel
+ * request, which does not move update_time: such orders with something to
+ * push are read again (Get Order Detail, 50 ids a call). A failed read
+ * keeps the snapshot; TikTok still refuses what it must. */
+static void refresh_before_push(struct run_ctx *rc)
+{
+	struct idlist ids = { NULL, 0, 0 };
+	struct err e;
+	size_t i;
+
+	for (i = 0; i < rc->nitems; i++) {
+		struct work_item *w = &rc->items[i];
+
+		if (!w->have_tt || w->tt_fresh || w->rec.sh_gid == NULL || !w->have_sh ||
+		    w->tt.shipping_type == NULL || strcmp(w->tt.shipping_type, "SELLER") != 0 ||
+		    !push_pending(w))
+			continue;
+		idlist_add(&ids, w->tt_id);
+	}
+	err_clear(&e);
+	if (ids.n && fetch_details(rc, ids.v, ids.n, &e) != 0)
+		logmsg(LOG_WARN, "could not read %zu TikTok order%s again before shipping: %s",
+		       ids.n, ids.n == 1 ? "" : "s", e.msg);
+	idlist_free(&ids);
+}
+
 static int resolve_providers(struct run_ctx *rc, struct err *e)
 {
 	struct idlist opts = { NULL, 0, 0 };
@@ -1061,6 +1125,7 @@ static int resolve_providers(struct run_ctx *rc, struct err *e)
 	size_t i;
 	int ret = -1;
 
+	refresh_before_push(rc);
 	for (i = 0; i < rc->nitems; i++) {
 		struct work_item *w = &rc->items[i];
 

@@ -36,7 +36,8 @@
  *     sent once within 72 h of shipment;
  *   - TikTok shipping: each TikTok package with tracking ("pull:<id>")
  *     becomes a Shopify fulfillment of the matching fulfillment-order
- *     lines, or is recorded as already there;
+ *     lines, or is recorded as already there; a Shopify fulfillment that
+ *     is none of TikTok's packages fails WRONG_SHIPPING_TYPE, once;
  *   - both: in transit / delivered become fulfillment events, once each.
  * A "shipped" push record is one TikTok accepted: status synced or a
  * package id recorded; such a record is never shipped again, whatever
@@ -86,6 +87,7 @@ static void action_free(struct action *a)
 	free(a->tt_order_id);
 	free(a->reason_code);
 	free(a->reason);
+	free(a->remedy);
 	if (a->order != NULL) {
 		sh_order_input_free(a->order);
 		free(a->order);
@@ -364,10 +366,12 @@ static void plan_line_cancels(const struct plan_order *p,
 		 * it into Shopify: nothing to tell. */
 		if (p->nunits > 0 && !unit_in_map(p, l->id))
 			continue;
-		sb_addf(&sb, "%s%s%s%s (item %s)", n ? ", " : "",
+		sb_addf(&sb, "%s%s%s%s%s%s (item %s)", n ? ", " : "",
 			l->product_name ? l->product_name : "item",
 			empty(l->sku_name) ? "" : " / ",
-			empty(l->sku_name) ? "" : l->sku_name, l->id);
+			empty(l->sku_name) ? "" : l->sku_name,
+			empty(l->seller_sku) ? "" : ", SKU ",
+			empty(l->seller_sku) ? "" : l->seller_sku, l->id);
 		n++;
 	}
 	if (n > 0) {
@@ -397,6 +401,77 @@ static void plan_linked_order(const struct plan_order *p,
 		plan_cancelled_linked(p, s, out);
 	else
 		plan_line_cancels(p, out);
+}
+
+/* Quote a value for a shell command line the merchant may paste. */
+static char *shell_quote(const char *v)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	sb_add(&sb, "'");
+	for (; v && *v; v++) {
+		if (*v == '\'')
+			sb_add(&sb, "'\\''");
+		else
+			sb_addn(&sb, v, 1);
+	}
+	sb_add(&sb, "'");
+	return sb_detach(&sb);
+}
+
+/* The remedy of a SKU failure, naming the SKU and the command to run. The
+ * first unresolved SKU of the order is the one map_order() failed on. */
+static char *sku_remedy(const struct plan_order *p, const struct plan_settings *s,
+			const char *code)
+{
+	const char *cfg = s->cfg && s->cfg->path ? s->cfg->path : "FILE";
+	const struct sku_resolution *r = NULL;
+	enum sku_res_kind want;
+	char *q_cfg, *q_sku, *out = NULL;
+	size_t i;
+
+	if (strcmp(code, "SKU_NOT_LINKED") == 0)
+		want = SKU_RES_NONE;
+	else if (strcmp(code, "SKU_AMBIGUOUS") == 0)
+		want = SKU_RES_AMBIGUOUS;
+	else if (strcmp(code, "SKU_MISSING") == 0)
+		want = SKU_RES_NO_SKU;
+	else
+		return NULL;
+	for (i = 0; i < p->nskus && r == NULL; i++)
+		if (p->skus[i].kind == want)
+			r = &p->skus[i];
+	if (r == NULL)
+		return NULL;
+	q_cfg = shell_quote(cfg);
+	q_sku = shell_quote(want == SKU_RES_NO_SKU ? r->tt_sku_id : r->seller_sku);
+	switch (want) {
+	case SKU_RES_NONE:
+		out = xasprintf("Link TikTok SKU \"%s\" to its Shopify variant: "
+				"ttsync link --config %s --tiktok-sku %s --variant GID "
+				"(or give that variant the SKU \"%s\" in Shopify), then "
+				"run again.", r->seller_sku ? r->seller_sku : "", q_cfg,
+				q_sku, r->seller_sku ? r->seller_sku : "");
+		break;
+	case SKU_RES_AMBIGUOUS:
+		out = xasprintf("SKU \"%s\" is on %zu Shopify variants: make it "
+				"unique in Shopify, or pick one: ttsync link --config %s "
+				"--tiktok-sku %s --variant %s, then run again.",
+				r->seller_sku ? r->seller_sku : "", r->ncandidates, q_cfg,
+				q_sku, r->ncandidates ? "<one of the variants in the reason>"
+						      : "GID");
+		break;
+	default:
+		out = xasprintf("TikTok SKU id %s has no seller SKU: give it the SKU "
+				"of its Shopify variant in TikTok Seller Center, or link it: "
+				"ttsync link --config %s --tiktok-sku-id %s --variant GID, "
+				"then run again.", r->tt_sku_id ? r->tt_sku_id : "", q_cfg,
+				q_sku);
+		break;
+	}
+	free(q_cfg);
+	free(q_sku);
+	return out;
 }
 
 static int plan_one_order(const struct plan_order *p,
@@ -480,6 +555,7 @@ static int plan_one_order(const struct plan_order *p,
 		 * once the cause is fixed. */
 		order_record(out, p, SYNC_FAILED, me.code, me.msg,
 			     retry_of(me.code, RETRY_AFTER_FIX), 0);
+		out->v[out->n - 1].remedy = sku_remedy(p, s, me.code);
 		return 0;
 	}
 	a = action_list_add(out, ACT_ORDER_CREATE, tt->id);
@@ -1373,6 +1449,63 @@ static void plan_pull(struct ful_ctx *c)
 	free(pk);
 }
 
+/* A TikTok-shipping order fulfilled by hand in Shopify: a successful
+ * Shopify fulfillment that is not one of TikTok's packages (no pull record
+ * names it, none of its tracking numbers is on a TikTok line) cannot be
+ * pushed - TikTok buys the label. Reported once per fulfillment
+ * (WRONG_SHIPPING_TYPE, needs a person); never sent. */
+static void plan_pull_foreign(struct ful_ctx *c)
+{
+	const struct plan_order *p = c->p;
+	const struct tt_order *tt = p->tt;
+	const struct sh_order *sh = p->sh;
+	size_t i, j, t;
+
+	if (!c->want)
+		return;
+	for (i = 0; i < sh->nfulfillments; i++) {
+		const struct sh_fulfillment *f = &sh->fulfillments[i];
+		const char *company, *number = ful_tracking(f, &company);
+		const struct ful_rec *rec;
+		struct ful_rec *nf;
+		char *key, *why;
+		int tiktoks = 0;
+
+		if (!str_eq(f->status, "SUCCESS") || empty(f->id))
+			continue;
+		for (j = 0; j < p->nfuls && !tiktoks; j++)
+			tiktoks = p->fuls[j].dir == FUL_PULL &&
+				  str_eq(p->fuls[j].sh_fulfillment_id, f->id);
+		for (t = 0; t < f->ntracking && !tiktoks; t++)
+			for (j = 0; j < tt->nlines && !tiktoks; j++)
+				tiktoks = !empty(f->tracking[t].number) &&
+					  str_eq(tt->lines[j].tracking_number,
+						 f->tracking[t].number);
+		if (tiktoks)
+			continue;
+		key = xasprintf("push:%s", f->id);
+		rec = find_ful(p, key);
+		if (rec != NULL && str_eq(rec->reason_code, "WRONG_SHIPPING_TYPE") &&
+		    !p->selected) {
+			free(key);
+			continue;
+		}
+		nf = rec ? ful_dup(rec) : ful_fresh(key, FUL_PUSH, tt->id);
+		set_str(&nf->sh_fulfillment_id, f->id);
+		set_str(&nf->tracking_number, number);
+		set_str(&nf->carrier, company);
+		why = xasprintf("TikTok order %s ships with a TikTok label: Shopify "
+				"fulfillment %s (%s%s%s) is not sent to TikTok",
+				tt->id, f->name ? f->name : f->id,
+				company ? company : "no carrier", number ? " " : "",
+				number ? number : "");
+		ful_record(c, nf, SYNC_FAILED, "WRONG_SHIPPING_TYPE", why,
+			   retry_of("WRONG_SHIPPING_TYPE", RETRY_PERSON));
+		free(why);
+		free(key);
+	}
+}
+
 /* ---- plan_fulfillments ------------------------------------------------- */
 
 /* Stable sort of out->v[first..] by fulfillment key. */
@@ -1430,8 +1563,10 @@ int plan_fulfillments(const struct plan_order *v, size_t n,
 		c.nfmts = nfmts;
 		if (str_eq(tt->shipping_type, "SELLER"))
 			plan_push(&c);
-		else if (str_eq(tt->shipping_type, "TIKTOK"))
+		else if (str_eq(tt->shipping_type, "TIKTOK")) {
 			plan_pull(&c);
+			plan_pull_foreign(&c);
+		}
 		str_free_array(c.taken, c.ntaken);
 		sort_by_key(out, first);
 	}

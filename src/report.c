@@ -62,6 +62,8 @@ static void item_free(struct report_item *it)
 	free(it->remedy);
 	free(it->detail);
 	free(it->tiktok_url);
+	free(it->buyer);
+	free(it->buyer_message);
 	free(it->shopify_url);
 }
 
@@ -118,6 +120,8 @@ void report_add(struct report *r, const struct report_item *it)
 	n->detail = carried_detail(it);
 	n->tiktok_url = dup_or_empty(it->tiktok_url);
 	n->shopify_url = dup_or_empty(it->shopify_url);
+	n->buyer = dup_or_empty(it->buyer);
+	n->buyer_message = dup_or_empty(it->buyer_message);
 }
 
 /* ---- the writers -------------------------------------------------------- */

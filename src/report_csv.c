@@ -31,8 +31,8 @@
 
 static const char *const columns[] = { REPORT_CSV_COLUMNS };
 #define NCOLUMNS ARRAY_SIZE(columns)
-_Static_assert(sizeof(columns) / sizeof(columns[0]) == 15,
-	       "report_csv.c fills 15 cells per row: keep item_cells() in step");
+_Static_assert(sizeof(columns) / sizeof(columns[0]) == 17,
+	       "report_csv.c fills 17 cells per row: keep item_cells() in step");
 
 char *csv_safe_cell(const char *s)
 {
@@ -104,6 +104,8 @@ static int write_item(FILE *f, const struct report *r,
 	cells[12] = it->tiktok_url;
 	cells[13] = it->shopify_url;
 	cells[14] = when;
+	cells[15] = it->buyer;
+	cells[16] = it->buyer_message;
 	return write_row(f, cells, NCOLUMNS, e);
 }
 

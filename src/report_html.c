@@ -568,7 +568,7 @@ static void write_items(struct page *p, const struct report *r)
 		"<th>Direction</th><th>TikTok order</th><th>Shopify order</th>"
 		"<th>Action</th><th>Reason code</th><th>Reason</th>"
 		"<th>What to do</th><th>Detail</th><th>Needs a person</th>"
-		"<th>Time</th></tr>\n");
+		"<th>Time</th><th>Buyer</th><th>Buyer message</th></tr>\n");
 	for (i = 0; i < r->nitems; i++) {
 		const struct report_item *it = &r->items[i];
 
@@ -594,7 +594,10 @@ static void write_items(struct page *p, const struct report *r)
 		cell(p, it->needs_person ? "yes" : "");
 		emit(p, "<td>");
 		time_text(p, it->time);
-		emit(p, "</td></tr>\n");
+		emit(p, "</td>");
+		cell(p, it->buyer);
+		cell(p, it->buyer_message);
+		emit(p, "</tr>\n");
 	}
 	emit(p, "</table>\n");
 }

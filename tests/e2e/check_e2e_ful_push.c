@@ -429,6 +429,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("push");
 
 	tcase_set_timeout(tc, FS_TIMEOUT);
+	tcase_add_unchecked_fixture(tc, fs_suite_setup, fs_suite_teardown);
 	tcase_add_test(tc, push_exact_units_usps);
 	tcase_add_test(tc, push_partial_then_rest);
 	tcase_add_test(tc, push_two_packages_one_run);

@@ -260,6 +260,7 @@ static void world_down(void)
 	int i;
 
 	harness_store_stop(&W.s);
+	harness_rmtree(W.s.dir);
 	for (i = 0; i < 3; i++) {
 		run_result_free(&W.run[i].r);
 		json_decref(W.run[i].tt_log);
@@ -889,7 +890,9 @@ START_TEST(test_sku_failures_name_the_sku)
 	ck_assert_msg(strstr(sv(r33, "reason"), "Mystery Sticker Bundle"), "33: %s",
 		      sv(r33, "reason"));
 	/* ... and so does the remedy (issue 3, CASES.md: "remedy names
-	 * SCARF-PLAID"): the merchant copies the command. */
+	 * SCARF-PLAID"): the merchant copies the command.
+	 * KNOWN FAILURE (reported): remedies are the static text of
+	 * reasons.c ("--tiktok-sku SKU"), never filled in per order. */
 	ck_assert_msg(strstr(sv(r30, "remedy"), "SCARF-PLAID") != NULL,
 		      "30: the remedy does not name the SKU: %s", sv(r30, "remedy"));
 	ck_assert_msg(strstr(sv(r32, "remedy"), "CAP-OLIVE") != NULL,
@@ -908,8 +911,31 @@ START_TEST(test_malformed_order_fails_alone)
 	ck_assert_str_eq(sv(r, "reason_code"), "ORDER_DATA_INVALID");
 	ck_assert_msg(strstr(sv(r, "reason"), "sub_total") && strstr(sv(r, "reason"), "12.3.4"),
 		      "37: %s", sv(r, "reason"));
-	/* The run went on: every other good order was created (see the
-	 * exact-once test); here, the ones after 37 in TikTok's order. */
+	/* The run went on: every other order of the page that carried 37
+	 * has its own outcome in the report. */
+	{
+		const json_t *e, *o;
+		json_t *resp = NULL;
+		size_t i, k, others = 0;
+
+		json_array_foreach(W.run[0].tt_log, i, e)
+			if (streq(sv(e, "path"), "/order/202309/orders/search") &&
+			    strstr(sv(e, "response"), ID_PREFIX "37")) {
+				resp = json_loads(sv(e, "response"), 0, NULL);
+				break;
+			}
+		ck_assert_msg(resp != NULL, "no search page carried order 37");
+		json_array_foreach(json_object_get(json_object_get(resp, "data"), "orders"),
+				   k, o) {
+			if (streq(sv(o, "id"), ID_PREFIX "37"))
+				continue;
+			others++;
+			ck_assert_msg(order_rows(W.run[0].items, sv(o, "id"), NULL) == 1,
+				      "order %s of 37's page has no outcome", sv(o, "id"));
+		}
+		ck_assert_msg(others > 0, "37 was alone on its page");
+		json_decref(resp);
+	}
 	ck_assert_int_eq(harness_log_writes(W.run[0].sh_log, "shopify", "orderCreate"), 27);
 }
 END_TEST
@@ -1320,7 +1346,9 @@ START_TEST(test_csv_neutralises_buyer_formulas)
 	ck_assert_ptr_nonnull(r07);
 	ck_assert_ptr_nonnull(r40);
 	/* CASES.md 07 / 40: the buyer's text is in the report, neutralised
-	 * (a leading single quote), not left out. */
+	 * (a leading single quote), not left out.
+	 * KNOWN FAILURE (reported): no report carries buyer-typed text
+	 * (message, recipient name) at all yet. */
 	ck_assert_msg(row_has_cell(r07, "'=HYPERLINK("),
 		      "order 07: no neutralised buyer message cell in items.csv");
 	ck_assert_msg(row_has_cell(r40, "'-2+3 @SUM(1+1)"),
@@ -1342,7 +1370,8 @@ START_TEST(test_html_escapes_buyer_text_and_links)
 	ck_assert_ptr_nonnull(html);
 	ck_assert_msg(strstr(html, "<script>alert") == NULL, "raw <script> from order 39");
 	ck_assert_msg(strstr(html, "<img src=x") == NULL, "raw <img> from order 39");
-	/* CASES.md 39: the page shows the text, escaped. */
+	/* CASES.md 39: the page shows the text, escaped.
+	 * KNOWN FAILURE (reported): buyer text is not in the reports yet. */
 	ck_assert_msg(strstr(html, "&lt;script&gt;alert(") != NULL,
 		      "report.html does not show order 39's buyer message (escaped)");
 	/* Links to TikTok Seller Center and Shopify admin for every item. */

@@ -289,6 +289,7 @@ static void b_down(void)
 	int i;
 
 	harness_store_stop(&B.s);
+	harness_rmtree(B.s.dir);
 	for (i = 0; i < B_NSTEPS; i++)
 		step_free(&B.st[i]);
 	for (i = 0; i < L_NCMDS; i++)
@@ -558,6 +559,7 @@ static void c_up(void)
 static void c_down(void)
 {
 	harness_store_stop(&C.s);
+	harness_rmtree(C.s.dir);
 	step_free(&C.off);
 	step_free(&C.on);
 }
@@ -667,6 +669,7 @@ static void d_down(void)
 	int i;
 
 	harness_store_stop(&D.s);
+	harness_rmtree(D.s.dir);
 	for (i = 0; i < D_NSTEPS; i++)
 		step_free(&D.st[i]);
 	free(D.html_dry);

@@ -8,17 +8,19 @@
  *
  * Test code only: the helpers are `static inline` so that each suite uses
  * the ones it needs. JSON read here is kept in a per-test bin (fs_keep)
- * freed when the test ends or exits on a failed assertion, so the suites
- * stay leak-free under LeakSanitizer.
+ * freed when the test ends (a failed assertion leaves the test's child
+ * process with _exit(), which LeakSanitizer does not check).
  */
 #ifndef TTSYNC_FUL_COMMON_H
 #define TTSYNC_FUL_COMMON_H
 
 #include <check.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "harness.h"
@@ -54,6 +56,50 @@ struct fstore {
 
 static json_t *fs_bin;
 static struct fstore *fs_live;
+/* Check runs each test in a child that leaves with _exit() when an
+ * assertion fails, so no exit handler can stop its emulators: every test
+ * writes their pids here and the suite's unchecked teardown (in the
+ * parent) stops whatever is left. */
+static char fs_pidfile[600];
+
+static inline void fs_suite_setup(void)
+{
+	char *dir = harness_mkdtemp("ful-pids");
+
+	if (dir != NULL)
+		snprintf(fs_pidfile, sizeof(fs_pidfile), "%s/pids", dir);
+	free(dir);
+}
+
+static inline void fs_suite_teardown(void)
+{
+	char *txt = harness_read_file(fs_pidfile), *line, *save = NULL, *slash;
+
+	for (line = txt ? strtok_r(txt, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		long pid = strtol(line, NULL, 10);
+
+		if (pid > 1)
+			kill((pid_t)pid, SIGTERM);
+	}
+	free(txt);
+	unlink(fs_pidfile);
+	slash = strrchr(fs_pidfile, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		rmdir(fs_pidfile);
+	}
+}
+
+static inline void fs_note_pids(const struct store *s)
+{
+	FILE *fp = fs_pidfile[0] ? fopen(fs_pidfile, "a") : NULL;
+
+	if (fp == NULL)
+		return;
+	fprintf(fp, "%ld\n%ld\n", (long)s->tt.pid, (long)s->sh.pid);
+	fclose(fp);
+}
 
 static inline json_t *fs_keep(json_t *j)
 {
@@ -79,11 +125,6 @@ static inline void fs_release(void)
 	fs_bin = NULL;
 }
 
-static inline void fs_atexit(void)
-{
-	fs_release();
-}
-
 /* Defaults of the suites: automatic order sync on (orders are created in
  * run 1, as in the demo), fulfillment sync automatic, the demo's rule
  * Other -> Cainiao US. */
@@ -99,7 +140,6 @@ static inline void fs_opts(struct store_opts *o)
 static inline void fs_start(struct fstore *f, const char *tag,
 			    const char *const *nns, const struct store_opts *opts)
 {
-	static int registered;
 	struct store_opts o;
 	char src[700], *path = NULL;
 	const char *ids[64];
@@ -107,10 +147,6 @@ static inline void fs_start(struct fstore *f, const char *tag,
 	size_t n = 0;
 
 	memset(f, 0, sizeof(*f));
-	if (!registered) {
-		atexit(fs_atexit);
-		registered = 1;
-	}
 	if (opts != NULL)
 		o = *opts;
 	else
@@ -131,6 +167,7 @@ static inline void fs_start(struct fstore *f, const char *tag,
 	}
 	ck_assert_msg(harness_store_start(tag, &o, &f->s) == 0,
 		      "the emulators did not start (%s)", tag);
+	fs_note_pids(&f->s);
 	free(path);
 	f->last_status = -1;
 	fs_live = f;
@@ -173,6 +210,10 @@ static inline int fs_ttsync(struct fstore *f, const char *const *args)
 	if (r.status != 0 && r.status != 1)
 		fprintf(stderr, "ttsync %s exited %d:\n%s\n", args ? args[0] : "",
 			r.status, r.err ? r.err : "");
+	/* under ASan + UBSan: a report from ttsync fails the test */
+	ck_assert_msg(r.err == NULL || (strstr(r.err, "Sanitizer") == NULL &&
+					strstr(r.err, "runtime error:") == NULL),
+		      "ttsync %s: sanitizer report:\n%s", args ? args[0] : "", r.err);
 	return r.status;
 }
 

@@ -238,6 +238,23 @@ int harness_start_emu(const char *kind, const char *data_file,
 	return 0;
 }
 
+/* Remove the emulator's private directory (port, pid and stderr files;
+ * the request log lives elsewhere unless no log dir was set). */
+static void remove_emu_dir(struct emu_proc *p)
+{
+	static const char *const names[] = { "port", "pid", "stderr" };
+	char path[700];
+	size_t i;
+
+	if (p->dir[0] == '\0')
+		return;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", p->dir, names[i]);
+		unlink(path);
+	}
+	rmdir(p->dir);	/* fails, harmlessly, while a log is kept inside */
+}
+
 void harness_stop_emu(struct emu_proc *p)
 {
 	int status, waited;
@@ -248,6 +265,7 @@ void harness_stop_emu(struct emu_proc *p)
 	for (waited = 0; waited < 5000; waited += 10) {
 		if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
 			p->pid = 0;
+			remove_emu_dir(p);
 			return;
 		}
 		msleep(10);
@@ -255,6 +273,7 @@ void harness_stop_emu(struct emu_proc *p)
 	kill(p->pid, SIGKILL);
 	waitpid(p->pid, &status, 0);
 	p->pid = 0;
+	remove_emu_dir(p);
 }
 
 struct membuf {
@@ -1057,4 +1076,23 @@ done:
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return buf;
+}
+
+/* ---- clean-up (added for the order suites) ------------------------------ */
+
+#include <ftw.h>
+
+static int rm_entry(const char *path, const struct stat *sb, int flag,
+		    struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) == 0 ? 0 : 1;
+}
+
+int harness_rmtree(const char *path)
+{
+	if (path == NULL || path[0] == '\0' || strcmp(path, "/") == 0)
+		return -1;
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }

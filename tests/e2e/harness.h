@@ -197,4 +197,10 @@ long long harness_state_int(const char *path, const char *sql);
  * when the file or the query fails. */
 char *harness_state_text(const char *path, const char *sql);
 
+/* ---- clean-up (added for the order suites) ---- */
+
+/* Remove a directory tree (a store's private directory once its test is
+ * over; symlinks are removed, not followed). 0, or -1 if something stayed. */
+int harness_rmtree(const char *path);
+
 #endif

@@ -931,8 +931,11 @@ static char *default_fault_body(struct emu *emu, int status)
 {
 	char *b = NULL;
 
-	if (emu->p->fault_body != NULL)
+	if (emu->p->fault_body != NULL) {
+		pthread_mutex_lock(&emu->state_lock);
 		b = emu->p->fault_body(emu->p->ctx, status);
+		pthread_mutex_unlock(&emu->state_lock);
+	}
 	if (b == NULL) {
 		json_t *j = json_pack("{s:i,s:s}", "status", status, "error",
 				      status == 429 ? "Too Many Requests" :
@@ -957,11 +960,11 @@ static enum MHD_Result platform(struct emu *emu, struct MHD_Connection *c,
 	f = fault_take(emu, rq);
 	if (f != NULL)
 		fname = fault_names[f->kind];
+	ret = MHD_NO;	/* stopping while we wait: close */
 	if (sleep_ms(emu, atomic_load(&emu->latency_ms)))
-		goto stop;
-
+		goto done;
 	if (f != NULL && f->kind == FAULT_DELAY && sleep_ms(emu, f->ms))
-		goto stop;
+		goto done;
 	if (f != NULL && f->kind == FAULT_HANG) {
 		while (!atomic_load(&emu->stopping) && !peer_gone(c))
 			sleep_ms(emu, EMU_POLL_MS);
@@ -1022,9 +1025,6 @@ static enum MHD_Result platform(struct emu *emu, struct MHD_Connection *c,
 		log_append(emu, rq, rs.status, rs.body, rs.len, 1, fname, when);
 		ret = send_response(c, &rs);
 	}
-	goto done;
-stop:
-	ret = MHD_NO;
 done:
 	response_free(&rs);
 	if (f != NULL)

@@ -1000,6 +1000,8 @@ static struct gql_selection_set *parse_selection_set(struct gql_parser *ps)
 	return set;
 }
 
+static void index_fragments(struct gql_document *d);
+
 static int parse_operation(struct gql_parser *ps, struct gql_operation *op)
 {
 	struct vec vars = { NULL, 0, 0, sizeof(struct gql_var_def) };
@@ -1133,6 +1135,7 @@ int gql_parse_document(const char *src, size_t len, struct gql_document **out,
 	}
 	d->ops = vec_finish(&ops, d->arena, &d->nops);
 	d->frags = vec_finish(&frags, d->arena, &d->nfrags);
+	index_fragments(d);
 	*out = d;
 	return 0;
 fail:
@@ -1152,11 +1155,52 @@ void gql_document_free(struct gql_document *d)
 	free(d);
 }
 
+static size_t name_hash(const char *s)
+{
+	size_t h = 5381;
+
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+/* A hash of fragment names, built after parsing when there are many. */
+static void index_fragments(struct gql_document *d)
+{
+	size_t i, k;
+
+	if (d->nfrags <= 8)
+		return;
+	d->frag_cap = 16;
+	while (d->frag_cap < d->nfrags * 2)
+		d->frag_cap <<= 1;
+	d->frag_index = gql_arena_alloc(d->arena, d->frag_cap * sizeof(*d->frag_index));
+	for (i = 0; i < d->nfrags; i++) {
+		k = name_hash(d->frags[i].name) & (d->frag_cap - 1);
+		while (d->frag_index[k])
+			k = (k + 1) & (d->frag_cap - 1);
+		d->frag_index[k] = i + 1;
+	}
+}
+
 const struct gql_fragment *gql_find_fragment(const struct gql_document *d,
 					     const char *name)
 {
 	size_t i;
 
+	if (d->frag_index) {
+		/* the first definition of a name wins, as in the list walk */
+		const struct gql_fragment *best = NULL;
+
+		for (i = name_hash(name) & (d->frag_cap - 1); d->frag_index[i];
+		     i = (i + 1) & (d->frag_cap - 1)) {
+			const struct gql_fragment *f = &d->frags[d->frag_index[i] - 1];
+
+			if (strcmp(f->name, name) == 0 && (!best || f < best))
+				best = f;
+		}
+		return best;
+	}
 	for (i = 0; i < d->nfrags; i++)
 		if (strcmp(d->frags[i].name, name) == 0)
 			return &d->frags[i];

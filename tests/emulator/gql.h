@@ -150,6 +150,8 @@ struct gql_document {
 	size_t nops;
 	struct gql_fragment *frags;
 	size_t nfrags;
+	size_t *frag_index;	/* private: name hash (position + 1), or NULL */
+	size_t frag_cap;
 };
 
 struct gql_syntax_error {

@@ -1695,6 +1695,20 @@ struct merge_item {
 	const struct gs_type *parent;
 };
 
+#define MERGE_BUDGET 20000	/* fields compared per selection set, at most */
+
+static int merge_key_cmp(const void *x, const void *y)
+{
+	const struct merge_item *a = x, *b = y;
+	int c = strcmp(gql_response_key(a->sel), gql_response_key(b->sel));
+
+	if (c)
+		return c;
+	/* keep document order within a key */
+	return (a->sel->loc.line - b->sel->loc.line) ? (a->sel->loc.line - b->sel->loc.line) :
+	       (a->sel->loc.col - b->sel->loc.col);
+}
+
 static void merge_collect(const struct gql_document *d, const struct gql_schema *s,
 			  const struct gs_type *parent,
 			  const struct gql_selection_set *set, struct merge_item **items,
@@ -1702,9 +1716,11 @@ static void merge_collect(const struct gql_document *d, const struct gql_schema 
 {
 	size_t i;
 
-	if (depth > 16)
+	/* Depth and size budgets: a "fragment bomb" (each fragment spreading
+	 * the next several times) must not take the emulator down. */
+	if (depth > 16 || *n >= MERGE_BUDGET)
 		return;
-	for (i = 0; i < set->n; i++) {
+	for (i = 0; i < set->n && *n < MERGE_BUDGET; i++) {
 		const struct gql_selection *sel = set->v[i];
 
 		if (sel->kind == GQL_SEL_FIELD) {
@@ -1775,11 +1791,19 @@ static void check_merge(struct vctx *v, const struct gs_type *parent,
 			const struct gql_selection_set *set)
 {
 	struct merge_item *items = NULL;
-	size_t n = 0, cap = 0, i, j;
+	size_t n = 0, cap = 0, i, j, gstart;
 
 	merge_collect(v->d, v->s, parent, set, &items, &n, &cap, 0);
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < i; j++) {
+	/* sorted by response key: only fields under the same key are compared */
+	if (n > 1)
+		qsort(items, n, sizeof(*items), merge_key_cmp);
+	for (i = 0, gstart = 0; i < n; i++) {
+		if (i > 0 && strcmp(gql_response_key(items[i - 1].sel),
+				    gql_response_key(items[i].sel)) != 0)
+			gstart = i;
+		/* against the earlier fields of the same key (the nearest 32:
+		 * enough to find a conflict, bounded for hostile documents) */
+		for (j = i - gstart > 32 ? i - 32 : gstart; j < i; j++) {
 			const struct gql_selection *a = items[j].sel, *b = items[i].sel;
 			int same_parent_needed;
 
@@ -2233,38 +2257,121 @@ static void mark_spreads(const struct gql_selection_set *set, const struct gql_d
 	}
 }
 
-static int frag_cycle(const struct gql_document *d, const struct gql_selection_set *set,
-		      const char *target, const char **stack, size_t depth)
-{
-	size_t i, k;
+/* Fragment cycles: Tarjan's strongly connected components over the
+ * "fragment spreads fragment" graph, linear in the document (a hostile
+ * document with many spreads cannot make it exponential). */
+struct fgraph {
+	const struct gql_document *d;
+	size_t *edges, nedges, capedges;	/* pairs: from, to */
+	size_t *first;				/* first edge of each node (sorted) */
+	size_t *index, *low, *stack;
+	int *on_stack, *cyclic;
+	size_t counter, sp;
+};
 
-	if (depth > 64)
-		return 1;
+static void frag_edges(struct fgraph *g, const struct gql_selection_set *set, size_t from)
+{
+	size_t i;
+
 	for (i = 0; i < set->n; i++) {
 		const struct gql_selection *sel = set->v[i];
 
 		if (sel->kind == GQL_SEL_SPREAD) {
-			const struct gql_fragment *f;
+			const struct gql_fragment *f = gql_find_fragment(g->d, sel->name);
 
-			if (strcmp(sel->name, target) == 0)
-				return 1;
-			for (k = 0; k < depth; k++)
-				if (strcmp(stack[k], sel->name) == 0)
-					break;
-			if (k < depth)
+			if (!f)
 				continue;
-			f = gql_find_fragment(d, sel->name);
-			if (f) {
-				stack[depth] = sel->name;
-				if (frag_cycle(d, f->sel, target, stack, depth + 1))
-					return 1;
-			}
+			g->edges = grow(g->edges, &g->capedges, g->nedges + 1, 2 * sizeof(*g->edges));
+			g->edges[2 * g->nedges] = from;
+			g->edges[2 * g->nedges + 1] = (size_t)(f - g->d->frags);
+			g->nedges++;
 		} else if (sel->sel) {
-			if (frag_cycle(d, sel->sel, target, stack, depth))
-				return 1;
+			frag_edges(g, sel->sel, from);
 		}
 	}
-	return 0;
+}
+
+static int edge_cmp(const void *a, const void *b)
+{
+	const size_t *x = a, *y = b;
+
+	return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+static void tarjan(struct fgraph *g, size_t v, int depth)
+{
+	size_t e;
+
+	g->index[v] = g->low[v] = ++g->counter;
+	g->stack[g->sp++] = v;
+	g->on_stack[v] = 1;
+	for (e = g->first[v]; e < g->nedges && g->edges[2 * e] == v; e++) {
+		size_t w = g->edges[2 * e + 1];
+
+		if (w == v)
+			g->cyclic[v] = 1;
+		if (!g->index[w]) {
+			if (depth > 2000) {
+				g->cyclic[v] = 1;	/* absurdly deep: refuse */
+				continue;
+			}
+			tarjan(g, w, depth + 1);
+			if (g->low[w] < g->low[v])
+				g->low[v] = g->low[w];
+		} else if (g->on_stack[w] && g->index[w] < g->low[v]) {
+			g->low[v] = g->index[w];
+		}
+	}
+	if (g->low[v] == g->index[v]) {
+		size_t w, size = 0, start = g->sp;
+
+		do {
+			w = g->stack[--start];
+			size++;
+		} while (w != v);
+		while (g->sp > start) {
+			w = g->stack[--g->sp];
+			g->on_stack[w] = 0;
+			if (size > 1)
+				g->cyclic[w] = 1;
+		}
+	}
+}
+
+/* cyclic[i] for every fragment of d (caller frees). */
+static int *fragment_cycles(const struct gql_document *d)
+{
+	struct fgraph g;
+	size_t i, n = d->nfrags;
+	int *cyclic;
+
+	memset(&g, 0, sizeof(g));
+	g.d = d;
+	for (i = 0; i < n; i++)
+		frag_edges(&g, d->frags[i].sel, i);
+	if (g.nedges)
+		qsort(g.edges, g.nedges, 2 * sizeof(*g.edges), edge_cmp);
+	g.first = xcalloc(n + 1, sizeof(*g.first));
+	for (i = 0; i <= n; i++)
+		g.first[i] = g.nedges;
+	for (i = g.nedges; i-- > 0;)
+		g.first[g.edges[2 * i]] = i;
+	g.index = xcalloc(n + 1, sizeof(*g.index));
+	g.low = xcalloc(n + 1, sizeof(*g.low));
+	g.stack = xcalloc(n + 1, sizeof(*g.stack));
+	g.on_stack = xcalloc(n + 1, sizeof(*g.on_stack));
+	g.cyclic = xcalloc(n + 1, sizeof(*g.cyclic));
+	for (i = 0; i < n; i++)
+		if (!g.index[i])
+			tarjan(&g, i, 0);
+	cyclic = g.cyclic;
+	free(g.edges);
+	free(g.first);
+	free(g.index);
+	free(g.low);
+	free(g.stack);
+	free(g.on_stack);
+	return cyclic;
 }
 
 int gql_validate(const struct gql_schema *s, const struct gql_document *d, json_t *errors)
@@ -2272,7 +2379,7 @@ int gql_validate(const struct gql_schema *s, const struct gql_document *d, json_
 	struct vctx v;
 	size_t i, j;
 	int *fused = xcalloc(d->nfrags + 1, sizeof(*fused));
-	const char *stack[65];
+	int *cyclic = fragment_cycles(d);
 
 	memset(&v, 0, sizeof(v));
 	v.s = s;
@@ -2347,7 +2454,7 @@ int gql_validate(const struct gql_schema *s, const struct gql_document *d, json_
 		free(label);
 		mark_spreads(f->sel, d, fused);
 		check_directives(&v, f->dirs, f->ndirs, DL_FRAGMENT_DEFINITION);
-		if (frag_cycle(d, f->sel, f->name, stack, 0)) {
+		if (cyclic[i]) {
 			verr(&v, &f->loc, NULL,
 			     json_pack("{s:s,s:s}", "code", "infiniteLoop", "fragmentName", f->name),
 			     "Fragment %s contains an infinite loop", f->name);
@@ -2376,6 +2483,7 @@ int gql_validate(const struct gql_schema *s, const struct gql_document *d, json_
 		     "Fragment %s was defined, but not used", d->frags[i].name);
 	}
 	free(fused);
+	free(cyclic);
 	free(v.uses);
 	return v.count;
 }
@@ -2718,6 +2826,8 @@ struct fgroup {
 struct fgroups {
 	struct fgroup *v;
 	size_t n, cap;
+	size_t *idx;		/* hash of keys -> position + 1, once n > 16 */
+	size_t idx_cap;
 };
 
 static void fgroups_free(struct fgroups *g)
@@ -2727,8 +2837,53 @@ static void fgroups_free(struct fgroups *g)
 	for (i = 0; i < g->n; i++)
 		free(g->v[i].nodes);
 	free(g->v);
-	g->v = NULL;
-	g->n = g->cap = 0;
+	free(g->idx);
+	memset(g, 0, sizeof(*g));
+}
+
+static void fgroups_index(struct fgroups *g, size_t pos)
+{
+	size_t i;
+
+	if (g->n <= 16)
+		return;
+	if (g->n * 2 > g->idx_cap) {
+		free(g->idx);
+		g->idx_cap = 64;
+		while (g->idx_cap < g->n * 4)
+			g->idx_cap <<= 1;
+		g->idx = xcalloc(g->idx_cap, sizeof(*g->idx));
+		for (pos = 0; pos < g->n; pos++) {
+			i = hash_str(g->v[pos].key) & (g->idx_cap - 1);
+			while (g->idx[i])
+				i = (i + 1) & (g->idx_cap - 1);
+			g->idx[i] = pos + 1;
+		}
+		return;
+	}
+	i = hash_str(g->v[pos].key) & (g->idx_cap - 1);
+	while (g->idx[i])
+		i = (i + 1) & (g->idx_cap - 1);
+	g->idx[i] = pos + 1;
+}
+
+static struct fgroup *fgroups_find(struct fgroups *g, const char *key)
+{
+	size_t i;
+
+	if (!g->idx) {
+		for (i = 0; i < g->n; i++)
+			if (strcmp(g->v[i].key, key) == 0)
+				return &g->v[i];
+		return NULL;
+	}
+	i = hash_str(key) & (g->idx_cap - 1);
+	while (g->idx[i]) {
+		if (strcmp(g->v[g->idx[i] - 1].key, key) == 0)
+			return &g->v[g->idx[i] - 1];
+		i = (i + 1) & (g->idx_cap - 1);
+	}
+	return NULL;
 }
 
 static int directive_if(const struct gql_directive *d, json_t *vars)
@@ -2789,17 +2944,15 @@ static void collect_fields(const struct gql_schema *s, const struct gql_document
 			continue;
 		if (sel->kind == GQL_SEL_FIELD) {
 			const char *key = gql_response_key(sel);
-			struct fgroup *g = NULL;
+			struct fgroup *g = fgroups_find(out, key);
 
-			for (k = 0; k < out->n; k++)
-				if (strcmp(out->v[k].key, key) == 0)
-					g = &out->v[k];
 			if (!g) {
 				out->v = grow(out->v, &out->cap, out->n, sizeof(*out->v));
 				g = &out->v[out->n++];
 				memset(g, 0, sizeof(*g));
 				g->key = key;
 				g->name = sel->name;
+				fgroups_index(out, out->n - 1);
 			}
 			g->nodes = grow(g->nodes, &g->cap, g->n, sizeof(*g->nodes));
 			g->nodes[g->n++] = sel;
@@ -2906,7 +3059,7 @@ static void connection_node_nodes(const struct gql_schema *s, const struct gql_d
 				  const struct gql_selection *const *nodes, size_t n,
 				  json_t *vars, const struct gql_selection ***out, size_t *nout)
 {
-	struct fgroups g = { NULL, 0, 0 };
+	struct fgroups g = { 0 };
 	size_t i, j, cap = 0;
 	const struct gs_field *ef = gs_type_field(conn, "edges");
 
@@ -2920,7 +3073,7 @@ static void connection_node_nodes(const struct gql_schema *s, const struct gql_d
 				(*out)[(*nout)++] = g.v[i].nodes[j];
 			}
 		} else if (strcmp(g.v[i].name, "edges") == 0 && ef) {
-			struct fgroups eg = { NULL, 0, 0 };
+			struct fgroups eg = { 0 };
 			size_t k;
 
 			collect_sub(s, d, gs_named(ef->type), g.v[i].nodes, g.v[i].n, vars, &eg);
@@ -2943,7 +3096,7 @@ static void connection_node_nodes(const struct gql_schema *s, const struct gql_d
 static long children_cost(struct cost_ctx *c, const struct gs_type *t,
 			  const struct gql_selection *const *nodes, size_t n)
 {
-	struct fgroups g = { NULL, 0, 0 };
+	struct fgroups g = { 0 };
 	long total = 0;
 	size_t i;
 
@@ -3032,7 +3185,7 @@ static long selection_cost(struct cost_ctx *c, const struct gs_type *t,
 		/* The payload and the objects directly under it are part of
 		 * the mutation's price (live: tagsAdd { node { id } userErrors }
 		 * 10, fulfillmentCreate { fulfillment { trackingInfo } } 11). */
-		struct fgroups g = { NULL, 0, 0 };
+		struct fgroups g = { 0 };
 		long total = mutation_cost(c->s, nodes[0]->name);
 		size_t i;
 
@@ -3085,7 +3238,7 @@ long gql_requested_cost(const struct gql_schema *s, const struct gql_document *d
 {
 	struct cost_ctx c = { s, d, vars, 0 };
 	const struct gs_type *root = op->kind == GQL_OP_MUTATION ? s->mutation : s->query;
-	struct fgroups g = { NULL, 0, 0 };
+	struct fgroups g = { 0 };
 	const char **visited = xcalloc(d->nfrags + 1, sizeof(*visited));
 	size_t nvisited = 0, i;
 	long total = 0;
@@ -3418,7 +3571,7 @@ static int execute_object(struct exec *x, const struct gs_type *t, void *obj,
 			  const struct gql_selection *const *nodes, size_t n,
 			  json_t **out, long *cost, int free_level)
 {
-	struct fgroups g = { NULL, 0, 0 };
+	struct fgroups g = { 0 };
 	json_t *result = json_object();
 	size_t i;
 	int ret = 0;
@@ -3456,7 +3609,7 @@ static int execute_connection(struct exec *x, const struct gs_type *t,
 			      const struct gql_selection *const *nodes, size_t n,
 			      json_t **out, long *cost)
 {
-	struct fgroups g = { NULL, 0, 0 };
+	struct fgroups g = { 0 };
 	json_t *result = json_object();
 	const struct gs_field *nf = gs_type_field(t, "nodes");
 	const struct gs_field *ef = gs_type_field(t, "edges");
@@ -3501,7 +3654,7 @@ static int execute_connection(struct exec *x, const struct gs_type *t,
 			long sum = 0;
 
 			for (k = 0; k < conn->n; k++) {
-				struct fgroups eg = { NULL, 0, 0 };
+				struct fgroups eg = { 0 };
 				json_t *edge = json_object();
 				size_t m;
 
@@ -3547,7 +3700,7 @@ static int execute_connection(struct exec *x, const struct gs_type *t,
 				node_cost_sum = sum;
 			nodes_counted = 1;
 		} else if (strcmp(fg->name, "pageInfo") == 0) {
-			struct fgroups pg = { NULL, 0, 0 };
+			struct fgroups pg = { 0 };
 			json_t *pi = json_object();
 			const struct gs_type *pt = gql_schema_type(x->s, "PageInfo");
 			size_t m;
@@ -3594,7 +3747,7 @@ int gql_execute(const struct gql_schema *s, const struct gql_document *d,
 {
 	struct exec x;
 	const struct gs_type *root = op->kind == GQL_OP_MUTATION ? s->mutation : s->query;
-	struct fgroups g = { NULL, 0, 0 };
+	struct fgroups g = { 0 };
 	const char **visited;
 	size_t nvisited = 0, i;
 	json_t *data;

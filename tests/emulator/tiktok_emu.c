@@ -227,7 +227,7 @@ static int is_time_key(const char *k)
 }
 
 /* relative_times: every integer *_time in an order becomes start + offset. */
-static void shift_times(json_t *v, int64_t base)
+void tte_shift_times(json_t *v, int64_t base)
 {
 	const char *k;
 	json_t *x;
@@ -238,11 +238,11 @@ static void shift_times(json_t *v, int64_t base)
 			if (json_is_integer(x) && is_time_key(k))
 				json_integer_set(x, json_integer_value(x) + base);
 			else
-				shift_times(x, base);
+				tte_shift_times(x, base);
 		}
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, x)
-			shift_times(x, base);
+			tte_shift_times(x, base);
 	}
 }
 
@@ -366,6 +366,7 @@ static int load_catalogue(struct tte *t, json_t *root, char **error)
 		}
 		t->nproviders++;
 		p->name = tte_xstrdup(tte_jstr(v, "name"));
+		p->example = tte_xstrdup(tte_jstr(v, "tracking_example"));
 		if (json_is_string(re) && json_string_length(re) > 0) {
 			p->regex_src = tte_xstrdup(json_string_value(re));
 			if (regcomp(&p->re, p->regex_src, REG_EXTENDED | REG_NOSUB) != 0) {
@@ -482,7 +483,7 @@ static int load_fixture(struct tte *t, const char *path, int64_t *initial_clock,
 			goto cleanup;
 		}
 		if (relative)
-			shift_times(o, base);
+			tte_shift_times(o, base);
 		shop = json_string_value(json_object_get(o, "_shop"));
 		if (shop != NULL && tte_shop_by_cipher(t, shop) == NULL) {
 			*error = tte_asprintf("orders[%zu]: _shop '%s' is not a shop cipher", i, shop);
@@ -1035,6 +1036,7 @@ static void tte_free(struct tte *t)
 		free(t->providers[i].id);
 		free(t->providers[i].name);
 		free(t->providers[i].regex_src);
+		free(t->providers[i].example);
 		if (t->providers[i].has_re)
 			regfree(&t->providers[i].re);
 	}

@@ -40,6 +40,7 @@ struct tte_token {
 
 struct tte_provider {
 	char *id, *name, *regex_src;
+	char *example;		/* tracking_example ("" if none): labels TikTok buys */
 	regex_t re;
 	int has_re;
 };
@@ -123,6 +124,8 @@ void tte_order_sync(struct tte_order *ord);
 enum tte_shape { TTE_SHAPE_LIST, TTE_SHAPE_DETAIL };
 json_t *tte_order_serve(const struct tte_order *ord, enum tte_shape shape);
 void tte_packages_from_fixture(struct tte *t, struct tte_order *ord);
+/* relative_times: integer *_time fields (any depth) += base. */
+void tte_shift_times(json_t *v, int64_t base);
 
 /* Handlers (request validated: app, sign, token, shop). */
 struct tte_call {

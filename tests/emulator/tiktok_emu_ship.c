@@ -641,7 +641,6 @@ static void update_package(struct tte *t, const struct tte_call *c, struct emu_r
 	if (t->emu)
 		emu_mark_executed(t->emu);
 	tte_ok(t, rs, json_object());
-	(void)c;
 }
 
 void tte_update_order_shipping(struct tte *t, const struct tte_call *c,
@@ -859,6 +858,31 @@ static json_t *event_lines(struct tte_order *ord, json_t *ev, int want_shipped, 
 	return out;
 }
 
+/* A tracking number for a label TikTok buys: a USPS-like number, or the
+ * provider's tracking_example with its last digits made unique, so that
+ * it fits the provider's format when that can be arranged. */
+static const char *label_number(struct tte *t, const struct tte_provider *prov, char *buf,
+				size_t n)
+{
+	unsigned long long seq = t->pkg_seq + 1;
+	size_t len, i;
+
+	snprintf(buf, n, "9400%018llu", 111000000000000000ULL + seq);
+	if (prov == NULL || !prov->has_re || tracking_fits(prov, buf) || prov->example[0] == '\0')
+		return buf;
+	snprintf(buf, n, "%s", prov->example);
+	len = strlen(buf);
+	for (i = len; i-- > 0 && seq > 0;) {
+		if (buf[i] < '0' || buf[i] > '9')
+			break;
+		buf[i] = (char)('0' + (buf[i] - '0' + seq % 10) % 10);
+		seq /= 10;
+	}
+	if (!tracking_fits(prov, buf))
+		snprintf(buf, n, "%s", prov->example);
+	return buf;
+}
+
 static int ev_buy_label(struct tte *t, struct tte_order *ord, json_t *ev, char **why)
 {
 	const char *pid = json_string_value(json_object_get(ev, "provider_id"));
@@ -866,7 +890,7 @@ static int ev_buy_label(struct tte *t, struct tte_order *ord, json_t *ev, char *
 	struct tte_provider *prov = NULL;
 	struct tte_option *opt;
 	json_t *lines;
-	char gen[32];
+	char gen[80];
 
 	if (strcmp(ord->shipping_type, "TIKTOK") != 0) {
 		*why = tte_asprintf("order %s is not a TikTok-shipping order", ord->id);
@@ -893,10 +917,8 @@ static int ev_buy_label(struct tte *t, struct tte_order *ord, json_t *ev, char *
 	lines = event_lines(ord, ev, 0, why);
 	if (lines == NULL)
 		return -1;
-	if (tn == NULL) {
-		snprintf(gen, sizeof(gen), "9400%018llu", 111000000000000000ULL + t->pkg_seq + 1);
-		tn = gen;
-	}
+	if (tn == NULL)
+		tn = label_number(t, prov, gen, sizeof(gen));
 	pkg_create(t, ord, lines, tn, prov, "TIKTOK");
 	json_decref(lines);
 	derive(t, ord);
@@ -1038,19 +1060,8 @@ static json_t *add_order(struct tte *t, json_t *ev, char **error)
 		*error = tte_xstrdup("add_order needs an \"order\" object");
 		return NULL;
 	}
-	if (json_is_true(json_object_get(ev, "relative_times"))) {
-		/* same convention as the fixture: offsets from the current clock */
-		const char *k;
-		json_t *x;
-		int64_t now = tte_now(t);
-
-		json_object_foreach(o, k, x) {
-			size_t n = strlen(k);
-
-			if (json_is_integer(x) && n > 5 && strcmp(k + n - 5, "_time") == 0)
-				json_integer_set(x, json_integer_value(x) + now);
-		}
-	}
+	if (json_is_true(json_object_get(ev, "relative_times")))
+		tte_shift_times(o, tte_now(t));	/* offsets from the current clock */
 	shop = json_string_value(json_object_get(o, "_shop"));
 	if (shop != NULL && tte_shop_by_cipher(t, shop) == NULL) {
 		*error = tte_asprintf("_shop '%s' is not a shop cipher", shop);

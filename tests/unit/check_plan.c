@@ -714,6 +714,10 @@ START_TEST(test_map_failure_recorded)
 	assert_record(&al.v[0], SYNC_FAILED, "SKU_NOT_LINKED",
 		      RETRY_AFTER_FIX);
 	ck_assert_ptr_nonnull(strstr(al.v[0].reason, "TEE-RED-M"));
+	/* The remedy names the SKU and the command that fixes it. */
+	ck_assert_ptr_nonnull(al.v[0].remedy);
+	ck_assert_ptr_nonnull(strstr(al.v[0].remedy, "--tiktok-sku 'TEE-RED-M'"));
+	ck_assert_ptr_nonnull(strstr(al.v[0].remedy, "ttsync link --config"));
 	action_list_free(&al);
 
 	/* RETRY_AFTER_FIX is retried every run: the merchant linked it */

@@ -26,11 +26,13 @@
 static const char *const want_columns[] = {
 	"run_id", "object", "direction", "tiktok_order_id", "shopify_order",
 	"action", "status", "reason_code", "reason", "remedy", "detail",
-	"needs_person", "tiktok_url", "shopify_url", "time",
+	"needs_person", "tiktok_url", "shopify_url", "time", "buyer",
+	"buyer_message",
 };
 enum {
 	C_RUN, C_OBJECT, C_DIRECTION, C_TT, C_SH, C_ACTION, C_STATUS, C_CODE,
-	C_REASON, C_REMEDY, C_DETAIL, C_PERSON, C_TTURL, C_SHURL, C_TIME, NCOL
+	C_REASON, C_REMEDY, C_DETAIL, C_PERSON, C_TTURL, C_SHURL, C_TIME,
+	C_BUYER, C_MESSAGE, NCOL
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -276,7 +278,8 @@ START_TEST(test_csv_columns_and_header)
 			"\"run_id\",\"object\",\"direction\",\"tiktok_order_id\","
 			"\"shopify_order\",\"action\",\"status\",\"reason_code\","
 			"\"reason\",\"remedy\",\"detail\",\"needs_person\","
-			"\"tiktok_url\",\"shopify_url\",\"time\"\r\n";
+			"\"tiktok_url\",\"shopify_url\",\"time\",\"buyer\","
+			"\"buyer_message\"\r\n";
 
 		ck_assert_msg(strncmp(out, header, strlen(header)) == 0,
 			      "header row: %.200s", out);
@@ -391,13 +394,16 @@ START_TEST(test_csv_formula_injection)
 		it.reason = (char *)evil[i];
 		it.detail = (char *)evil[i];
 		it.shopify_order = (char *)evil[i];
+		it.buyer = (char *)evil[i];
+		it.buyer_message = (char *)evil[i];
 		report_add(&r, &it);
 	}
 	out = render(csv_failed_only, &r);
 	parse_csv(out, &t);
 	ck_assert_uint_eq(t.nrows, 1 + ARRAY_SIZE(evil));
 	for (i = 0; i < ARRAY_SIZE(evil); i++) {
-		static const int cols[] = { C_TT, C_SH, C_REASON, C_DETAIL };
+		static const int cols[] = { C_TT, C_SH, C_REASON, C_DETAIL,
+					    C_BUYER, C_MESSAGE };
 		size_t c;
 
 		for (c = 0; c < ARRAY_SIZE(cols); c++) {
@@ -564,6 +570,8 @@ START_TEST(test_html_no_injection)
 	a.remedy = "<a href=\"javascript:alert(1)\">fix</a>";
 	a.tiktok_url = "javascript:alert(1)";
 	a.shopify_order = "#1001";
+	a.buyer = "<svg onload=alert(7)>";
+	a.buyer_message = "</td><script>alert(8)</script>";
 	a.shopify_url = "JaVaScRiPt:alert(2)";
 	b.tiktok_url = "https://x.example/\" onmouseover=\"alert(3)";
 	b.shopify_order = "'><svg onload=alert(4)>";
@@ -600,6 +608,7 @@ START_TEST(test_html_no_injection)
 	ck_assert_ptr_nonnull(strstr(page, "&lt;img src=x onerror=alert(1)&gt;"));
 	ck_assert_ptr_nonnull(strstr(page, "&lt;b&gt;Acme&lt;/b&gt; &amp; &#39;Sons&#39;"));
 	ck_assert_ptr_nonnull(strstr(page, "&quot; onerror=&quot;alert(1)"));
+	ck_assert_ptr_nonnull(strstr(page, "&lt;/td&gt;&lt;script&gt;alert(8)"));
 	/* Good links are links. */
 	ck_assert_ptr_nonnull(strstr(page,
 		"<a href=\"https://acme.myshopify.com/admin/orders/7\""));
