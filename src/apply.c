@@ -1376,7 +1376,7 @@ static void apply_ful_record(struct run_ctx *rc, struct work_item *w,
 	}
 	/* Found synced on the platform (no call): delivery events may
 	 * follow in this run's next round, as after a call. */
-	if (a->status == SYNC_SYNCED && a->ful != NULL &&
+	if (!rc->dry_run && a->status == SYNC_SYNCED && a->ful != NULL &&
 	    (old == NULL || old->status != SYNC_SYNCED))
 		w->needs_replan = 1;
 	if (old && old->status == a->status && a->status != SYNC_FAILED &&

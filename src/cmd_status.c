@@ -64,11 +64,13 @@ static int show_order(const struct order_rec *o, void *arg)
 
 		if (sc->failed_only && f->status != SYNC_FAILED)
 			continue;
-		printf("    fulfillment %-4s %-12s tracking %s%s%s %s\n",
+		printf("    fulfillment %-4s %-12s tracking %s%s%s%s%s %s\n",
 		       f->dir == FUL_PUSH ? "push" : "pull", sync_status_label(f->status),
 		       f->tracking_number ? f->tracking_number : "-",
 		       f->provider_name ? " via " : "",
 		       f->provider_name ? f->provider_name : "",
+		       f->tt_package_id ? ", TikTok package " : "",
+		       f->tt_package_id ? f->tt_package_id : "",
 		       f->reason_code ? f->reason_code : "");
 		if (f->reason && *f->reason)
 			printf("        reason: %s\n", f->reason);

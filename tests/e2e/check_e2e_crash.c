@@ -128,6 +128,7 @@ static void cs_start(struct cstore *c, const char *tag, const char *const *nns,
 	ck_assert_msg(harness_store_start(tag, &o, &c->s) == 0,
 		      "the emulators did not start (%s)", tag);
 	c->started = 1;
+	harness_reaper_add(&c->s);
 	free(tt_path);
 }
 
@@ -881,7 +882,9 @@ int main(void)
 	SRunner *sr = srunner_create(crash_suite());
 	int failed;
 
+	harness_reaper_init();
 	srunner_run_all(sr, CK_NORMAL);
+	harness_reaper_kill();
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

@@ -203,8 +203,9 @@ START_TEST(tiktok_refusal_classes)
 	ck_assert_int_eq(json_array_size(fs_ship_calls(&f, TT("01"))), 1);
 	row = fs_row(&f, TT("01"), "fulfillment", NULL);
 	fs_assert_row(row, "failed", r->reason);
-	ck_assert_msg(strstr(fs_str(row, "reason"), r->message) != NULL ||
-		      strstr(fs_str(row, "reason"), "21") != NULL,
+	snprintf(tag, sizeof(tag), "%ld", r->code);
+	ck_assert_msg(strstr(fs_str(row, "reason"), tag) != NULL &&
+		      strstr(fs_str(row, "reason"), r->message) != NULL,
 		      "the reason does not carry TikTok's answer: %s", fs_str(row, "reason"));
 	ck_assert_str_eq(fs_str(row, "needs_person"), r->person ? "1" : "0");
 	ck_assert_str_ne(fs_str(row, "remedy"), "");

@@ -111,13 +111,16 @@ START_TEST(push_exact_units_usps)
 	ck_assert_int_eq(json_integer_value(json_object_get(rec, "status")), SYNC_SYNCED);
 	ck_assert(fs_ids_eq(json_object_get(rec, "units"), units));
 
-	/* `ttsync status ID` shows the synced fulfillment and its tracking. */
+	/* `ttsync status ID` shows the synced fulfillment, its tracking and
+	 * TikTok's package. */
 	{
 		const char *args[] = { "status", TT("01"), NULL };
 
 		ck_assert_int_eq(fs_ttsync(&f, args), 0);
 		ck_assert_ptr_nonnull(strstr(f.last_out, "9400111899223197428497"));
 		ck_assert_ptr_nonnull(strstr(f.last_out, "Synced"));
+		ck_assert_msg(strstr(f.last_out, pkg) != NULL, "status does not show package %s:\n%s",
+			      pkg, f.last_out);
 	}
 	assert_quiet_run(&f);
 	ck_assert_int_eq(f.last_status, 0);

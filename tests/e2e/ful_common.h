@@ -58,8 +58,9 @@ static json_t *fs_bin;
 static struct fstore *fs_live;
 /* Check runs each test in a child that leaves with _exit() when an
  * assertion fails, so no exit handler can stop its emulators: every test
- * writes their pids here and the suite's unchecked teardown (in the
- * parent) stops whatever is left. */
+ * writes their pids and request-log paths here and the suite's unchecked
+ * teardown (in the parent) stops those still running - a pid counts only
+ * while its command line still names that log (pids are reused). */
 static char fs_pidfile[600];
 
 static inline void fs_suite_setup(void)
@@ -77,10 +78,26 @@ static inline void fs_suite_teardown(void)
 
 	for (line = txt ? strtok_r(txt, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save)) {
+		char *log = strchr(line, ' '), proc[64], *cmd;
 		long pid = strtol(line, NULL, 10);
+		FILE *fp;
+		size_t n;
 
-		if (pid > 1)
+		if (pid <= 1 || log == NULL)
+			continue;
+		snprintf(proc, sizeof(proc), "/proc/%ld/cmdline", pid);
+		fp = fopen(proc, "rb");
+		if (fp == NULL)
+			continue;
+		cmd = calloc(1, 8192);
+		n = cmd ? fread(cmd, 1, 8191, fp) : 0;
+		fclose(fp);
+		while (cmd && n-- > 0)
+			if (cmd[n] == '\0')
+				cmd[n] = ' ';
+		if (cmd && strstr(cmd, log + 1) != NULL)
 			kill((pid_t)pid, SIGTERM);
+		free(cmd);
 	}
 	free(txt);
 	unlink(fs_pidfile);
@@ -97,7 +114,8 @@ static inline void fs_note_pids(const struct store *s)
 
 	if (fp == NULL)
 		return;
-	fprintf(fp, "%ld\n%ld\n", (long)s->tt.pid, (long)s->sh.pid);
+	fprintf(fp, "%ld %s\n%ld %s\n", (long)s->tt.pid, s->tt.log_path, (long)s->sh.pid,
+		s->sh.log_path);
 	fclose(fp);
 }
 
@@ -115,6 +133,11 @@ static inline void fs_release(void)
 {
 	if (fs_live != NULL) {
 		harness_store_stop(&fs_live->s);
+		harness_rmtree(fs_live->s.tt.dir);
+		harness_rmtree(fs_live->s.sh.dir);
+		harness_rmtree(fs_live->s.dir);
+		if (fs_live->dir != NULL)
+			harness_rmtree(fs_live->dir);
 		free(fs_live->dir);
 		free(fs_live->last_out);
 		free(fs_live->last_err);

@@ -1096,3 +1096,76 @@ int harness_rmtree(const char *path)
 		return -1;
 	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
+
+/* ---- reaping emulators of failed tests ---------------------------------- */
+
+static char reaper_path[600];
+
+int harness_reaper_init(void)
+{
+	char *dir = harness_mkdtemp("reaper");
+
+	if (dir == NULL)
+		return -1;
+	snprintf(reaper_path, sizeof(reaper_path), "%s/pids", dir);
+	free(dir);
+	return harness_write_file(reaper_path, "");
+}
+
+void harness_reaper_add(const struct store *s)
+{
+	char line[64];
+	int fd, n;
+
+	if (reaper_path[0] == '\0')
+		return;
+	fd = open(reaper_path, O_WRONLY | O_APPEND);
+	if (fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%d\n%d\n", (int)s->tt.pid, (int)s->sh.pid);
+	if (write(fd, line, (size_t)n) != n)
+		fprintf(stderr, "harness: reaper: %s: %s\n", reaper_path, strerror(errno));
+	close(fd);
+}
+
+/* Is pid still one of our emulators (not a recycled pid)? */
+static int is_emulator(pid_t pid)
+{
+	char path[64], *cmd;
+	int yes;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	cmd = harness_read_file(path);
+	yes = cmd != NULL && (strcmp(cmd, "tiktok-emu") == 0 ||
+			      strcmp(cmd, "shopify-emu") == 0);
+	free(cmd);
+	return yes;
+}
+
+void harness_reaper_kill(void)
+{
+	char *txt, *line, *save = NULL, *dir;
+	struct emu_proc p;
+
+	if (reaper_path[0] == '\0')
+		return;
+	txt = harness_read_file(reaper_path);
+	for (line = txt ? strtok_r(txt, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		memset(&p, 0, sizeof(p));
+		p.pid = (pid_t)atoi(line);
+		if (p.pid > 0 && is_emulator(p.pid)) {
+			/* Not our child (the test process was): no waitpid. */
+			kill(p.pid, SIGTERM);
+		}
+	}
+	free(txt);
+	unlink(reaper_path);
+	dir = strdup(reaper_path);
+	if (dir && strrchr(dir, '/')) {
+		*strrchr(dir, '/') = '\0';
+		rmdir(dir);
+	}
+	free(dir);
+	reaper_path[0] = '\0';
+}

@@ -203,4 +203,15 @@ char *harness_state_text(const char *path, const char *sql);
  * over; symlinks are removed, not followed). 0, or -1 if something stayed. */
 int harness_rmtree(const char *path);
 
+/* Emulators outlive a test that fails: in Check's fork mode a failed
+ * assertion ends the test process with _exit(), so neither atexit()
+ * handlers nor checked teardowns run. harness_reaper_init() (call once in
+ * main, before srunner_run_all) starts a registry; harness_reaper_add()
+ * (in the test, after harness_store_start) records a store's emulators;
+ * harness_reaper_kill() (in main, after the run) stops every recorded
+ * emulator still running. */
+int harness_reaper_init(void);
+void harness_reaper_add(const struct store *s);
+void harness_reaper_kill(void);
+
 #endif
