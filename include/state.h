@@ -206,6 +206,9 @@ int state_fuls_foreach(struct state *st, int status, ful_iter_fn fn,
 /* ---- shipping providers cache (per delivery option, refreshed each run) ---- */
 int state_providers_put(struct state *st, const struct tt_provider_list *l,
 			int64_t now, struct err *e);
+/* Every provider name of every cached list (sorted, distinct). */
+int state_provider_names(struct state *st, char ***names, size_t *n,
+			 struct err *e);
 int state_providers_get(struct state *st, const char *delivery_option_id,
 			struct tt_provider_list *out, int64_t *fetched_at,
 			int *found, struct err *e);

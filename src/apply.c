@@ -207,6 +207,25 @@ static void intent_end(struct run_ctx *rc, int64_t id, enum intent_state s,
 		state_trouble(rc, &e);
 }
 
+/* Settle every intent of (kind, key) that a crash or a lost answer left
+ * open, once this run's fresh picture of the platforms has decided it:
+ * DONE when the effect is there, FAILED when a new attempt replaces a
+ * call that did not land. */
+static int close_intents(struct run_ctx *rc, const char *kind, const char *key,
+			 enum intent_state s, const char *why)
+{
+	struct err e;
+
+	err_clear(&e);
+	if (rc->dry_run || key == NULL)
+		return 0;
+	if (state_intent_close_all(rc->st, kind, key, s, why, rc->now, &e) != 0) {
+		state_trouble(rc, &e);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- orders ------------------------------------------------------------ */
 
 struct create_job {
@@ -665,17 +684,10 @@ static void on_lookup(void *arg, struct sh_result *res,
 		 * it before the new attempt writes its own, so the journal
 		 * never holds a stale open create. */
 		if (j->w->create_intent_open && !rc->dry_run) {
-			struct err e;
-
-			err_clear(&e);
-			if (state_intent_close_all(rc->st, "order_create", j->w->tt_id,
-						   INTENT_FAILED,
-						   "not in Shopify when looked up again: "
-						   "the earlier call did not land",
-						   rc->now, &e) != 0) {
-				state_trouble(rc, &e);
+			if (close_intents(rc, "order_create", j->w->tt_id, INTENT_FAILED,
+					  "not in Shopify when looked up again: the "
+					  "earlier call did not land") != 0)
 				continue;
-			}
 			j->w->create_intent_open = 0;
 		}
 		start_create(j);
@@ -708,9 +720,17 @@ static void on_cancelled(void *arg, struct sh_result *res)
 	}
 	if (res->oc == HTTP_OUTCOME_OK && res->err.cls == ERR_NONE &&
 	    (res->nuser_errors == 0 || already)) {
-		intent_end(rc, j->intent_id, INTENT_DONE, "cancelled");
-		if (state_order_set_cancel_state(rc->st, w->tt_id, 1, &e) != 0)
+		/* The outcome and its effect in one transaction. */
+		if (state_begin(rc->st, &e) != 0) {
 			state_trouble(rc, &e);
+		} else if (state_intent_finish(rc->st, j->intent_id, INTENT_DONE,
+					       "cancelled", rc->now, &e) != 0 ||
+			   state_order_set_cancel_state(rc->st, w->tt_id, 1, &e) != 0 ||
+			   state_commit(rc->st, &e) != 0) {
+			state_rollback(rc->st);
+			state_trouble(rc, &e);
+		}
+		crash_point("order_cancel", "outcome");
 		reload_rec(rc, w);
 		rc->rep.stats.orders_cancelled++;
 		add_item(rc, w, "order", "tiktok_to_shopify", "cancel_order", SYNC_SYNCED,
@@ -747,6 +767,12 @@ static void start_cancel(struct create_job *j)
 			 RETRY_NONE, 1);
 		return;
 	}
+	/* Planned from this run's picture of the Shopify order: it is not
+	 * cancelled, so an earlier attempt left open did not land. */
+	if (close_intents(rc, "order_cancel", w->tt_id, INTENT_FAILED,
+			  "the Shopify order was not cancelled when looked at again: "
+			  "the earlier call did not land") != 0)
+		return;
 	if (intent_begin(rc, "order_cancel", w->tt_id, w->tt_id,
 			 json_pack("{s:s}", "order", j->act->sh_order_id), &j->intent_id) != 0)
 		return;
@@ -784,6 +810,10 @@ static void apply_order_record(struct run_ctx *rc, struct work_item *w,
 		err_clear(&e);
 		if (state_order_set_cancel_state(rc->st, w->tt_id, cs, &e) != 0)
 			state_trouble(rc, &e);
+		/* A cancel whose answer was lost (or a crash) did land. */
+		if (w->have_sh && w->sh.cancelled_at != 0)
+			close_intents(rc, "order_cancel", w->tt_id, INTENT_DONE,
+				      "found cancelled in Shopify");
 	}
 	if (unchanged && a->status != SYNC_FAILED && !w->from_tt_window && !a->alert)
 		return;
@@ -980,14 +1010,50 @@ fail:
 	return -1;
 }
 
-static void ful_failed(struct ful_job *j, const char *code, const char *reason,
-		       enum retry_class retry, const char *action_name,
-		       enum intent_state ist)
+/* The intent kinds of fulfillment records: a record settled from what
+ * the platforms show settles every one of them for its key. */
+static const char *const ful_intent_kinds[] = {
+	"ship_package", "update_shipping", "fulfillment_create", "fulfillment_event",
+};
+
+/* Store a record made from the platforms' picture (no call) and, when it
+ * is synced, settle in the same transaction every intent of its key that
+ * a crash or a lost answer left open. */
+static int put_ful_settle(struct run_ctx *rc, struct ful_rec *f, int settle)
+{
+	struct err e;
+	size_t k;
+
+	err_clear(&e);
+	if (rc->dry_run)
+		return 0;
+	f->updated_at = rc->now;
+	if (state_begin(rc->st, &e) != 0)
+		goto fail;
+	if (state_ful_put(rc->st, f, &e) != 0)
+		goto fail_tx;
+	for (k = 0; settle && k < ARRAY_SIZE(ful_intent_kinds); k++)
+		if (state_intent_close_all(rc->st, ful_intent_kinds[k], f->key, INTENT_DONE,
+					   "found on the platform", rc->now, &e) != 0)
+			goto fail_tx;
+	if (state_commit(rc->st, &e) != 0)
+		goto fail_tx;
+	return 0;
+fail_tx:
+	state_rollback(rc->st);
+fail:
+	state_trouble(rc, &e);
+	return -1;
+}
+
+/* Keep a failed or lost attempt in the state: the intent's end and the
+ * record carrying the failure. */
+static void ful_store_failure(struct ful_job *j, const char *code, const char *reason,
+			      enum retry_class retry, enum intent_state ist)
 {
 	struct run_ctx *rc = j->rc;
 	struct ful_rec f;
 	const struct reason *rs = reason_lookup(code);
-	char *detail = ful_detail(j->act, NULL);
 
 	memset(&f, 0, sizeof(f));
 	if (j->act->ful) {
@@ -1011,6 +1077,16 @@ static void ful_failed(struct ful_job *j, const char *code, const char *reason,
 	} else if (j->intent_id > 0) {
 		intent_end(rc, j->intent_id, ist, reason);
 	}
+}
+
+static void ful_failed(struct ful_job *j, const char *code, const char *reason,
+		       enum retry_class retry, const char *action_name,
+		       enum intent_state ist)
+{
+	struct run_ctx *rc = j->rc;
+	char *detail = ful_detail(j->act, NULL);
+
+	ful_store_failure(j, code, reason, retry, ist);
 	rc->rep.stats.ful_failed++;
 	add_item(rc, j->w, "fulfillment", ful_direction(j->act), action_name,
 		 SYNC_FAILED, code, reason, detail, retry, 0);
@@ -1050,8 +1126,8 @@ static void on_shipped(void *arg, struct tt_result *res, struct tt_ship_result *
 		crash_point("ship_package", "unknown");
 		/* Re-read the order: shipped with our tracking = synced. */
 		j->w->needs_refresh = 1;
-		ful_failed(j, "OUTCOME_UNKNOWN", res->err.msg, RETRY_AUTO, "ship_package",
-			   INTENT_UNKNOWN);
+		ful_store_failure(j, "OUTCOME_UNKNOWN", res->err.msg, RETRY_AUTO,
+				  INTENT_UNKNOWN);
 		return;
 	}
 	platform_refused_us(rc, &res->err);
@@ -1104,8 +1180,8 @@ static void on_updated(void *arg, struct tt_result *res)
 	if (res->oc == HTTP_OUTCOME_UNKNOWN) {
 		crash_point("update_shipping", "unknown");
 		j->w->needs_refresh = 1;
-		ful_failed(j, "OUTCOME_UNKNOWN", res->err.msg, RETRY_AUTO,
-			   "update_tracking", INTENT_UNKNOWN);
+		ful_store_failure(j, "OUTCOME_UNKNOWN", res->err.msg, RETRY_AUTO,
+				  INTENT_UNKNOWN);
 		return;
 	}
 	platform_refused_us(rc, &res->err);
@@ -1158,8 +1234,8 @@ static void on_fulfilled(void *arg, struct sh_result *res, struct sh_fulfillment
 	if (res->oc == HTTP_OUTCOME_UNKNOWN) {
 		crash_point("fulfillment_create", "unknown");
 		j->w->needs_refresh = 1;
-		ful_failed(j, "OUTCOME_UNKNOWN", res->err.msg, RETRY_AUTO,
-			   "create_fulfillment", INTENT_UNKNOWN);
+		ful_store_failure(j, "OUTCOME_UNKNOWN", res->err.msg, RETRY_AUTO,
+				  INTENT_UNKNOWN);
 		return;
 	}
 	platform_refused_us(rc, &res->err);
@@ -1283,6 +1359,13 @@ static void start_ful_action(struct ful_job *j)
 	default:
 		return;
 	}
+	/* Planned from this run's picture of both platforms, which does not
+	 * show the effect: an attempt a crash or a lost answer left open
+	 * did not land, and this one replaces it. */
+	if (close_intents(rc, kind, a->ful_key, INTENT_FAILED,
+			  "superseded: its effect was not on the platform when "
+			  "looked at again") != 0)
+		return;
 	if (intent_begin(rc, kind, a->ful_key, j->w->tt_id, ful_payload(a),
 			 &j->intent_id) != 0)
 		return;
@@ -1360,19 +1443,9 @@ static void apply_ful_record(struct run_ctx *rc, struct work_item *w,
 
 			f.remedy = rs ? (char *)rs->remedy : NULL;
 		}
-		put_ful(rc, &f, 0, INTENT_DONE, NULL);
-		if (!rc->dry_run && a->status == SYNC_SYNCED && a->ful_key) {
-			struct err e;
-			const char *kind = a->ful->dir == FUL_PUSH ? "ship_package"
-								  : "fulfillment_create";
-
-			/* A record made from what the platform shows resolves
-			 * any intent a crash left open. */
-			err_clear(&e);
-			if (state_intent_close_all(rc->st, kind, a->ful_key, INTENT_DONE,
-						   "found on the platform", rc->now, &e) != 0)
-				state_trouble(rc, &e);
-		}
+		/* A synced record made from what the platforms show settles
+		 * any intent of its key a crash or a lost answer left open. */
+		put_ful_settle(rc, &f, a->status == SYNC_SYNCED);
 	}
 	/* Found synced on the platform (no call): delivery events may
 	 * follow in this run's next round, as after a call. */
@@ -1473,6 +1546,35 @@ cleanup:
 	return ret;
 }
 
+/* Calls whose answer was lost and that the re-read rounds could not
+ * settle: reported now (retried by the next run, which looks first). */
+static void report_unresolved(struct run_ctx *rc)
+{
+	size_t i, k;
+
+	for (i = 0; i < rc->nitems; i++) {
+		struct work_item *w = &rc->items[i];
+
+		for (k = 0; k < w->nfuls; k++) {
+			const struct ful_rec *f = &w->fuls[k];
+			char *detail;
+
+			if (f->reason_code == NULL ||
+			    strcmp(f->reason_code, "OUTCOME_UNKNOWN") != 0 ||
+			    f->updated_at != rc->now)
+				continue;
+			detail = xasprintf("%s; tracking %s", f->key,
+					   f->tracking_number ? f->tracking_number : "-");
+			rc->rep.stats.ful_failed++;
+			add_item(rc, w, "fulfillment",
+				 f->dir == FUL_PUSH ? "shopify_to_tiktok" : "tiktok_to_shopify",
+				 "none", SYNC_FAILED, "OUTCOME_UNKNOWN", f->reason, detail,
+				 f->retry, 0);
+			free(detail);
+		}
+	}
+}
+
 int apply_fulfillments(struct run_ctx *rc, struct err *e)
 {
 	int round, progress;
@@ -1490,5 +1592,6 @@ int apply_fulfillments(struct run_ctx *rc, struct err *e)
 		if (round + 1 < MAX_ROUNDS && refetch_items(rc, e) != 0)
 			return -1;
 	}
+	report_unresolved(rc);
 	return 0;
 }

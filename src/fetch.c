@@ -514,6 +514,38 @@ static int add_from_state(struct run_ctx *rc, const struct idlist *ids,
 	return 0;
 }
 
+/* Orders with an intent a crash or a lost answer left open are read
+ * fresh from TikTok (not from their stored snapshot): whether the call
+ * landed - a package shipped, a tracking number changed - is decided on
+ * today's picture, which the window does not bring when the call left
+ * the order's update_time alone. */
+static int fetch_unsettled(struct run_ctx *rc, struct err *e)
+{
+	struct idlist open = { NULL, 0, 0 }, want = { NULL, 0, 0 };
+	struct collect_ctx cc;
+	size_t i;
+	int ret = -1;
+
+	cc.rc = rc;
+	cc.ids = &open;
+	cc.mode = 0;
+	if (state_intents_open_foreach(rc->st, collect_intent, &cc, e) != 0)
+		goto cleanup;
+	for (i = 0; i < open.n; i++) {
+		struct work_item *w = work_find(rc, open.v[i]);
+
+		if (w == NULL || !w->have_tt)
+			idlist_add(&want, open.v[i]);
+	}
+	if (want.n && fetch_details(rc, want.v, want.n, e) != 0)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	idlist_free(&open);
+	idlist_free(&want);
+	return ret;
+}
+
 int fetch_tiktok(struct run_ctx *rc, struct err *e)
 {
 	struct idlist ids = { NULL, 0, 0 }, extra = { NULL, 0, 0 };
@@ -526,9 +558,10 @@ int fetch_tiktok(struct run_ctx *rc, struct err *e)
 	memset(&f, 0, sizeof(f));
 	f.only_status = -1;
 	if (rc->mode == RUN_SCHEDULED) {
-		if (fetch_window(rc, e) != 0)
+		if (fetch_window(rc, e) != 0 || fetch_unsettled(rc, e) != 0)
 			goto cleanup;
-		/* Earlier work that retries by itself, and unresolved intents. */
+		/* Earlier work that retries by itself, and unresolved intents
+		 * TikTok did not answer for (from their snapshots). */
 		cc.ids = &extra;
 		cc.mode = 0;
 		if (state_orders_foreach(rc->st, &f, collect_order, &cc, e) != 0 ||
@@ -575,6 +608,8 @@ int fetch_tiktok(struct run_ctx *rc, struct err *e)
 			}
 			w->selected = 1;
 		}
+		if (fetch_unsettled(rc, e) != 0)
+			goto cleanup;
 		cc.ids = &extra;
 		cc.mode = 0;
 		if (state_intents_open_foreach(rc->st, collect_intent, &cc, e) != 0)
@@ -1011,33 +1046,51 @@ static void on_providers(void *arg, struct tt_result *res,
 
 /* A carrier rule naming a provider TikTok does not offer is reported once
  * per run with the valid names. */
+static void add_name(char ***v, size_t *n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strcasecmp((*v)[i], name) == 0)
+			return;
+	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = xstrdup(name);
+}
+
+/* A carrier rule naming a provider TikTok does not offer is reported once
+ * per run with the valid names: every provider of every seller-shipping
+ * delivery option read this run or cached by earlier runs. */
 static void check_carrier_rules(struct run_ctx *rc)
 {
 	const struct config *c = rc->cfg;
-	size_t r, i, j;
+	char **known = NULL, **cached = NULL;
+	size_t nknown = 0, ncached = 0, r, i, j;
+	struct err e;
 
-	if (rc->nproviders == 0)
-		return;
+	err_clear(&e);
+	for (i = 0; i < rc->nproviders; i++)
+		for (j = 0; j < rc->providers[i].n; j++)
+			add_name(&known, &nknown, rc->providers[i].v[j].name);
+	if (state_provider_names(rc->st, &cached, &ncached, &e) == 0)
+		for (i = 0; i < ncached; i++)
+			add_name(&known, &nknown, cached[i]);
+	str_free_array(cached, ncached);
+	if (nknown == 0)
+		return;		/* nothing to hold the rules against yet */
 	for (r = 0; r < c->ncarrier_rules; r++) {
 		const char *want = c->carrier_rules[r].tiktok_name;
-		int ok = 0;
 		struct strbuf names = STRBUF_INIT;
 		struct report_item it;
 		char *reason;
 		const struct reason *rs;
+		int ok = 0;
 
-		for (i = 0; i < rc->nproviders && !ok; i++)
-			for (j = 0; j < rc->providers[i].n && !ok; j++)
-				ok = strcasecmp(rc->providers[i].v[j].name, want) == 0;
+		for (i = 0; i < nknown && !ok; i++)
+			ok = strcasecmp(known[i], want) == 0;
 		if (ok)
 			continue;
-		for (i = 0; i < rc->nproviders; i++)
-			for (j = 0; j < rc->providers[i].n; j++)
-				if (!strstr(names.buf ? names.buf : "", rc->providers[i].v[j].name)) {
-					if (names.len)
-						sb_add(&names, ", ");
-					sb_add(&names, rc->providers[i].v[j].name);
-				}
+		for (i = 0; i < nknown; i++)
+			sb_addf(&names, "%s%s", i ? ", " : "", known[i]);
 		reason = xasprintf("%s:%d: carrier rule '%s' -> '%s': TikTok offers no "
 				   "shipping provider named '%s' (valid: %s)",
 				   c->path, c->carrier_rules[r].line,
@@ -1061,6 +1114,7 @@ static void check_carrier_rules(struct run_ctx *rc)
 		free(reason);
 		sb_free(&names);
 	}
+	str_free_array(known, nknown);
 }
 
 /* Would the planner ship (or re-track) something of this seller-shipping
@@ -1129,10 +1183,14 @@ static int resolve_providers(struct run_ctx *rc, struct err *e)
 	for (i = 0; i < rc->nitems; i++) {
 		struct work_item *w = &rc->items[i];
 
+		/* Every seller-shipping delivery option in the working set:
+		 * pushes need their lists, and the carrier rules are held
+		 * against them at the start of the run. */
 		if (!w->have_tt || w->tt.delivery_option_id == NULL ||
 		    w->tt.shipping_type == NULL ||
 		    strcmp(w->tt.shipping_type, "SELLER") != 0 ||
-		    w->rec.sh_gid == NULL || !w->have_sh || w->sh.nfulfillments == 0)
+		    w->tt.fulfillment_type == NULL ||
+		    strcmp(w->tt.fulfillment_type, "FULFILLMENT_BY_SELLER") != 0)
 			continue;
 		if (work_providers(rc, w->tt.delivery_option_id) == NULL)
 			idlist_add(&opts, w->tt.delivery_option_id);

@@ -137,6 +137,7 @@ enum q {
 	Q_INTENT_ADD, Q_INTENT_FINISH, Q_INTENT_OPEN, Q_INTENT_CLOSE_ALL,
 	Q_INTENT_GET, Q_INTENT_OPEN_IDS,
 	Q_PROV_DEL, Q_PROV_ADD, Q_PROV_LIST_PUT, Q_PROV_LIST_GET, Q_PROV_GET,
+	Q_PROV_NAMES,
 	Q_COUNT
 };
 
@@ -234,6 +235,7 @@ static const char *const sql[Q_COUNT] = {
 		" WHERE delivery_option_id = ?1",
 	[Q_PROV_GET] = "SELECT provider_id, name FROM providers"
 		" WHERE delivery_option_id = ?1 ORDER BY seq",
+	[Q_PROV_NAMES] = "SELECT DISTINCT name FROM providers ORDER BY name",
 };
 
 struct state {
@@ -1761,4 +1763,33 @@ int state_providers_get(struct state *st, const char *delivery_option_id,
 fail:
 	tt_provider_list_free(&l);
 	return -1;
+}
+
+int state_provider_names(struct state *st, char ***names, size_t *n,
+			 struct err *e)
+{
+	sqlite3_stmt *s = prep(st, Q_PROV_NAMES, e);
+	char **v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*names = NULL;
+	*n = 0;
+	if (s == NULL)
+		return -1;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		v[cnt++] = col_str(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		str_free_array(v, cnt);
+		return dberr(st, "reading shipping provider names", e);
+	}
+	*names = v;
+	*n = cnt;
+	return 0;
 }

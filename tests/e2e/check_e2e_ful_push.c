@@ -397,7 +397,11 @@ START_TEST(carrier_rule_unknown_provider)
 	o.extra_yaml = "carrier_rules:\n  - shopify: Other\n    tiktok: Cainiao US\n"
 		       "  - shopify: Speedy Bob\n    tiktok: Bobs Express\n";
 	fs_start(&f, "ful-rule-unknown", nn, &o);
-	ck_assert_int_eq(fs_run(&f), 0);
+	/* Checked at the start of every run, push or not. */
+	ck_assert_int_eq(fs_run(&f), 1);
+	rows = fs_rows(&f, NULL, "config");
+	ck_assert_int_eq(json_array_size(rows), 1);
+	ck_assert_ptr_nonnull(strstr(fs_str(json_array_get(rows, 0), "reason"), "Bobs Express"));
 	fs_fulfill_all(&f, TT("01"), "USPS", "9400111899223197428497");
 	ck_assert_int_eq(fs_run(&f), 1);
 	rows = fs_rows(&f, NULL, "config");

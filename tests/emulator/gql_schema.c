@@ -1712,15 +1712,15 @@ static int merge_key_cmp(const void *x, const void *y)
 static void merge_collect(const struct gql_document *d, const struct gql_schema *s,
 			  const struct gs_type *parent,
 			  const struct gql_selection_set *set, struct merge_item **items,
-			  size_t *n, size_t *cap, int depth)
+			  size_t *n, size_t *cap, int depth, size_t *visits)
 {
 	size_t i;
 
-	/* Depth and size budgets: a "fragment bomb" (each fragment spreading
+	/* Depth and work budgets: a "fragment bomb" (each fragment spreading
 	 * the next several times) must not take the emulator down. */
-	if (depth > 16 || *n >= MERGE_BUDGET)
+	if (depth > 16 || *visits >= MERGE_BUDGET)
 		return;
-	for (i = 0; i < set->n && *n < MERGE_BUDGET; i++) {
+	for (i = 0; i < set->n && ++*visits < MERGE_BUDGET; i++) {
 		const struct gql_selection *sel = set->v[i];
 
 		if (sel->kind == GQL_SEL_FIELD) {
@@ -1732,13 +1732,13 @@ static void merge_collect(const struct gql_document *d, const struct gql_schema 
 				gql_schema_type(s, sel->type_cond) : parent;
 
 			if (t)
-				merge_collect(d, s, t, sel->sel, items, n, cap, depth + 1);
+				merge_collect(d, s, t, sel->sel, items, n, cap, depth + 1, visits);
 		} else {
 			const struct gql_fragment *f = gql_find_fragment(d, sel->name);
 			const struct gs_type *t = f ? gql_schema_type(s, f->type_cond) : NULL;
 
 			if (f && t)
-				merge_collect(d, s, t, f->sel, items, n, cap, depth + 1);
+				merge_collect(d, s, t, f->sel, items, n, cap, depth + 1, visits);
 		}
 	}
 }
@@ -1791,9 +1791,9 @@ static void check_merge(struct vctx *v, const struct gs_type *parent,
 			const struct gql_selection_set *set)
 {
 	struct merge_item *items = NULL;
-	size_t n = 0, cap = 0, i, j, gstart;
+	size_t n = 0, cap = 0, i, j, gstart, visits = 0;
 
-	merge_collect(v->d, v->s, parent, set, &items, &n, &cap, 0);
+	merge_collect(v->d, v->s, parent, set, &items, &n, &cap, 0, &visits);
 	/* sorted by response key: only fields under the same key are compared */
 	if (n > 1)
 		qsort(items, n, sizeof(*items), merge_key_cmp);
