@@ -219,8 +219,19 @@ static int ingest_page(struct run_ctx *rc, struct tt_order_page *p,
 		       int from_window, int64_t epoch, struct err *e)
 {
 	size_t i;
+	int tx = 0, ret = -1;
 
+	/* One transaction per page: a commit (an fsync, synchronous=FULL)
+	 * per order made reading the window disk-bound. Callers move the
+	 * cursor only after the page is committed, as before. */
+	if (!rc->dry_run && p->n + p->nbad > 1) {
+		if (state_begin(rc->st, e) != 0)
+			return -1;
+		tx = 1;
+	}
 	for (i = 0; i < p->n; i++) {
+		char *raw;
+
 		if (p->orders[i].id == NULL)
 			continue;
 		/* Older than the store's backfill horizon: not ours to sync. */
@@ -229,15 +240,23 @@ static int ingest_page(struct run_ctx *rc, struct tt_order_page *p,
 			       p->orders[i].id);
 			continue;
 		}
-		if (ingest(rc, &p->orders[i], p->raw[i], from_window, e) != 0)
-			return -1;
-		p->raw[i] = NULL;
+		raw = p->raw[i];
+		p->raw[i] = NULL;	/* ingest owns it now, even when it fails */
+		if (ingest(rc, &p->orders[i], raw, from_window, e) != 0)
+			goto cleanup;
 	}
 	for (i = 0; i < p->nbad; i++)
 		if (ingest_bad(rc, p->bad[i].id ? p->bad[i].id : "(no id)",
 			       p->bad[i].raw, &p->bad[i].err, e) != 0)
-			return -1;
-	return 0;
+			goto cleanup;
+	if (tx && state_commit(rc->st, e) != 0)
+		goto cleanup;
+	tx = 0;
+	ret = 0;
+cleanup:
+	if (tx)
+		state_rollback(rc->st);
+	return ret;
 }
 
 /* ---- TikTok ------------------------------------------------------------ */

@@ -519,6 +519,57 @@ START_TEST(syntax_and_validation_errors)
 }
 END_TEST
 
+/* Hostile documents answer quickly and leave the emulator working. */
+START_TEST(hostile_documents)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct resp r;
+	json_t *req;
+	char *body;
+	int i;
+
+	/* a fragment bomb: each fragment spreads the next four times */
+	sb_add(&sb, "{ shop { ...F0 } }\n");
+	for (i = 0; i < 30; i++)
+		sb_addf(&sb, "fragment F%d on Shop { ...F%d ...F%d ...F%d ...F%d }\n", i, i + 1, i + 1, i + 1, i + 1);
+	sb_add(&sb, "fragment F30 on Shop { name }\n");
+	gql_req(&BAD, sb.buf, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(js(r.body, "data.shop.name"), "Conformance Store");
+	resp_free(&r);
+	sb_reset(&sb);
+	/* a cycle */
+	gql_req(&BAD, "{ shop { ...A } } fragment A on Shop { ...B } fragment B on Shop { ...A }", NULL, NULL, &r);
+	ck_assert_str_eq(js(r.body, "errors.0.extensions.code"), "infiniteLoop");
+	resp_free(&r);
+	/* 40000 fields under one key on one line */
+	sb_add(&sb, "{");
+	for (i = 0; i < 40000; i++)
+		sb_add(&sb, " x: shop { name }");
+	sb_add(&sb, " }");
+	req = json_pack("{s:s}", "query", sb.buf);
+	body = json_dumps(req, JSON_COMPACT);
+	http_req(&BAD, "POST", API, TOKEN, NULL, body, 20000, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(js(r.body, "data.x.name"), "Conformance Store");
+	resp_free(&r);
+	free(body);
+	json_decref(req);
+	sb_reset(&sb);
+	/* nesting beyond the parser's limit */
+	for (i = 0; i < 3000; i++)
+		sb_add(&sb, "{ shop ");
+	gql_req(&BAD, sb.buf, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_nonnull(strstr(js(r.body, "errors.0.message"), "too deeply nested"));
+	resp_free(&r);
+	sb_free(&sb);
+	gql_req(&BAD, "{ shop { name } }", NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	resp_free(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* orders                                                               */
 
@@ -1687,6 +1738,7 @@ static Suite *shopify_suite(void)
 	tcase_add_test(tc, auth_and_transport);
 	tcase_add_test(tc, bad_requests_get_shopify_errors);
 	tcase_add_test(tc, syntax_and_validation_errors);
+	tcase_add_test(tc, hostile_documents);
 	tcase_add_test(tc, order_create_and_read_back);
 	tcase_add_test(tc, order_create_user_errors);
 	tcase_add_test(tc, order_level_taxes_and_discounts);

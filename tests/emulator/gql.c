@@ -146,16 +146,25 @@ static int set_error(struct gql_parser *ps, struct gql_loc loc,
 	return -1;
 }
 
-static struct gql_loc cur_loc(const struct gql_parser *ps, const char *at)
+static struct gql_loc cur_loc(struct gql_parser *ps, const char *at)
 {
 	struct gql_loc l;
-	const char *q;
+	const char *q = ps->line_start;
 	int col = 1;
 
-	/* Count characters (not UTF-8 continuation bytes) from line start. */
-	for (q = ps->line_start; q < at; q++)
+	/* Count characters (not UTF-8 continuation bytes) from the line
+	 * start, resuming from the last position asked for on this line
+	 * (a 1 MB one-line document stays linear). */
+	if (ps->col_line == ps->line && ps->col_at >= ps->line_start && ps->col_at <= at) {
+		q = ps->col_at;
+		col = ps->col_val;
+	}
+	for (; q < at; q++)
 		if (((unsigned char)*q & 0xC0) != 0x80)
 			col++;
+	ps->col_line = ps->line;
+	ps->col_at = at;
+	ps->col_val = col;
 	l.line = ps->line;
 	l.col = col;
 	return l;

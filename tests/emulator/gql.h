@@ -206,6 +206,9 @@ struct gql_parser {
 	struct gql_loc loc;
 	const char *sval;	/* decoded STRING / BLOCK_STRING (arena) */
 	size_t slen;
+	/* column cache (see cur_loc) */
+	int col_line, col_val;
+	const char *col_at;
 	/* first error wins */
 	int failed;
 	struct gql_syntax_error err;

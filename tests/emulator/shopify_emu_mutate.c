@@ -863,6 +863,20 @@ static int fixture_fulfillments(struct sh_store *S, struct sh_order *o, json_t *
 		f = fulfill(S, o, fls, qty, n, trk, ntrk, 0, when);
 		free(fls);
 		free(qty);
+		/* A fixture may name its fulfillment (events refer to it). */
+		if (jstr(fj, "id")) {
+			enum sh_kind kind;
+			int64_t fid;
+
+			if (sh_parse_gid(jstr(fj, "id"), &kind, &fid) < 0 || kind != K_FUL ||
+			    sh_lookup(S, K_FUL, fid)) {
+				sh_payload_error(S, p, "INVALID", fpath("fulfillments.%zu.id", i),
+						 "not a new Fulfillment GID");
+				return -1;
+			}
+			f->id = fid;
+			sh_register(S, K_FUL, fid, f);
+		}
 		if (jstr(fj, "status") && strcmp(jstr(fj, "status"), "CANCELLED") == 0) {
 			f->status = "CANCELLED";
 			f->display_status = "CANCELED";
