@@ -259,6 +259,36 @@ cleanup:
 	return ret;
 }
 
+/* The run reached its deadline before reading a whole window: the report
+ * says so (exit 1, not "all done"); the cursor stays, and the next run
+ * reads on from where this one stopped. */
+static void report_deadline(struct run_ctx *rc, const char *platform,
+			    const char *direction)
+{
+	struct report_item it;
+	const struct reason *rs = reason_lookup("RUN_DEADLINE");
+	char *why = xasprintf("the run reached its time limit (settings.deadline_seconds "
+			      "= %d) before it had read every %s order of its window; "
+			      "the rest is read by the next run", rc->cfg->deadline_seconds,
+			      platform);
+
+	logmsg(LOG_WARN, "run deadline reached: stopping the %s fetch; the cursor "
+	       "stays where it was", platform);
+	memset(&it, 0, sizeof(it));
+	it.object = "run";
+	it.direction = (char *)direction;
+	it.tt_order_id = "";
+	it.action = "none";
+	it.status = SYNC_FAILED;
+	it.reason_code = "RUN_DEADLINE";
+	it.reason = why;
+	it.remedy = rs ? (char *)rs->remedy : NULL;
+	it.time = rc->now;
+	report_add(&rc->rep, &it);
+	rc->item_failures++;
+	free(why);
+}
+
 /* ---- TikTok ------------------------------------------------------------ */
 
 static int fetch_window(struct run_ctx *rc, struct err *e)
@@ -291,8 +321,7 @@ static int fetch_window(struct run_ctx *rc, struct err *e)
 	}
 	for (;;) {
 		if (clock_now_ms() > rc->deadline_ms) {
-			logmsg(LOG_WARN, "run deadline reached: stopping the TikTok fetch; "
-			       "the cursor stays where it was");
+			report_deadline(rc, "TikTok", "tiktok_to_shopify");
 			break;
 		}
 		q.page_token = token;
@@ -727,7 +756,7 @@ static int fetch_sh_window(struct run_ctx *rc, struct err *e)
 			: rc->now - (int64_t)rc->cfg->backfill_days * 86400;
 	for (;;) {
 		if (clock_now_ms() > rc->deadline_ms) {
-			logmsg(LOG_WARN, "run deadline reached: stopping the Shopify fetch");
+			report_deadline(rc, "Shopify", "shopify_to_tiktok");
 			break;
 		}
 		if (rc->sho->orders_updated_since(rc->sh, since, after,

@@ -1891,9 +1891,14 @@ int tiktok_new(const struct config *c, struct http *h, struct tiktok **out,
 	t->margin = c->token_refresh_margin > 0 ? c->token_refresh_margin
 						: CFG_DEFAULT_TOKEN_REFRESH_MARGIN;
 	t->refresh_settled = 1;
-	/* Bucket + rate never exceed TikTok's 50 in any one second. */
+	/* Bucket + rate never exceed TikTok's 50 in any one second, and the
+	 * bucket never holds more than a second of the configured rate: a
+	 * shop held to a lower quota (tiktok_qps: 4) gets 4 a second from
+	 * the first second on, not a burst of 46. */
 	qps = c->tt_qps > 0 ? c->tt_qps : TT_DEFAULT_QPS;
 	burst = qps < TT_RATE_CEILING - 1 ? TT_RATE_CEILING - qps : 1;
+	if (burst > qps)
+		burst = qps;
 	t->lim = http_limiter_new("tiktok", burst, qps);
 	if (c->tt_access_token || c->tt_refresh_token) {
 		struct tt_token tok;
