@@ -181,6 +181,7 @@ struct sh_order {
 	size_t nfos;
 };
 void sh_order_free(struct sh_order *o);
+void sh_fulfillment_free(struct sh_fulfillment *f);	/* members, not f */
 
 /* A Shopify variant found for a SKU. */
 struct sh_variant {

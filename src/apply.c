@@ -31,6 +31,12 @@
 
 #define MAX_ROUNDS 3		/* plan/apply rounds per stage (unknown outcomes, follow-ups) */
 #define LOOKUP_BATCH 10		/* TikTok ids per Shopify lookup query */
+/* Shopify's order search (the lookup by source identifier) may not show
+ * an order created moments ago (research: search-index lag, Q5). After a
+ * lost answer or a crash, "not found" is trusted only this long after the
+ * attempt; sooner, the order waits for a later run instead of risking a
+ * second copy. */
+#define SEARCH_LAG_ALLOWANCE 600
 #define LOOKUP_AHEAD 4		/* lookups in the queue at once (see lookup_next) */
 
 /* ---- reporting --------------------------------------------------------- */
@@ -642,6 +648,42 @@ static void lookup_next(struct lookup_queue *q)
 	}
 }
 
+/* Seconds since the latest open create of an order was attempted. */
+static int open_create_age(struct run_ctx *rc, const char *tt_id, int64_t *age)
+{
+	struct intent in;
+	struct err e;
+	int found = 0;
+
+	err_clear(&e);
+	memset(&in, 0, sizeof(in));
+	if (state_intent_open(rc->st, "order_create", tt_id, &in, &found, &e) != 0) {
+		state_trouble(rc, &e);
+		return -1;
+	}
+	*age = found ? rc->now - in.created_at : SEARCH_LAG_ALLOWANCE;
+	intent_free(&in);
+	return 0;
+}
+
+/* Not found by a search that may lag behind the attempt: not created
+ * now, looked up again by a later run. */
+static void create_deferred(struct run_ctx *rc, struct work_item *w, int64_t age)
+{
+	char *reason = xasprintf("Shopify did not answer the creation of this order %lld s "
+				 "ago and its order search does not show it yet, which may "
+				 "only be the search lagging behind; it is looked up again by "
+				 "a run at least %d minutes after the attempt, and created then "
+				 "if it is still not there", (long long)age,
+				 SEARCH_LAG_ALLOWANCE / 60);
+
+	record_order(rc, w, SYNC_FAILED, "OUTCOME_UNKNOWN", reason, RETRY_AUTO);
+	count_order(rc, SYNC_FAILED);
+	add_item(rc, w, "order", "tiktok_to_shopify", "create_order", SYNC_FAILED,
+		 "OUTCOME_UNKNOWN", reason, NULL, RETRY_AUTO, 0);
+	free(reason);
+}
+
 static void on_lookup(void *arg, struct sh_result *res,
 		      struct sh_order_list *orders)
 {
@@ -680,10 +722,20 @@ static void on_lookup(void *arg, struct sh_result *res,
 			continue;
 		}
 		/* An earlier attempt left its intent open (crash, lost answer)
-		 * and Shopify has no such order: that call did not land. Close
-		 * it before the new attempt writes its own, so the journal
-		 * never holds a stale open create. */
+		 * and Shopify's search has no such order. Soon after the
+		 * attempt that may be the search lagging: the order waits for
+		 * a later run. Later, the call did not land: close its intent
+		 * before the new attempt writes its own, so the journal never
+		 * holds a stale open create. */
 		if (j->w->create_intent_open && !rc->dry_run) {
+			int64_t age = 0;
+
+			if (open_create_age(rc, j->w->tt_id, &age) != 0)
+				continue;
+			if (age < SEARCH_LAG_ALLOWANCE) {
+				create_deferred(rc, j->w, age);
+				continue;
+			}
 			if (close_intents(rc, "order_create", j->w->tt_id, INTENT_FAILED,
 					  "not in Shopify when looked up again: the "
 					  "earlier call did not land") != 0)

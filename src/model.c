@@ -180,7 +180,7 @@ void tt_shop_free(struct tt_shop *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static void sh_fulfillment_free(struct sh_fulfillment *f)
+void sh_fulfillment_free(struct sh_fulfillment *f)
 {
 	size_t i;
 
@@ -197,6 +197,7 @@ static void sh_fulfillment_free(struct sh_fulfillment *f)
 	for (i = 0; i < f->nlines; i++)
 		free(f->lines[i].line_item_id);
 	free(f->lines);
+	memset(f, 0, sizeof(*f));
 }
 
 void sh_order_free(struct sh_order *o)

@@ -1392,26 +1392,6 @@ bad:
 	c->cb.variants(c->arg, res, NULL);
 }
 
-static void ful_free(struct sh_fulfillment *f)
-{
-	size_t i;
-
-	free(f->id);
-	free(f->name);
-	free(f->status);
-	free(f->display_status);
-	for (i = 0; i < f->ntracking; i++) {
-		free(f->tracking[i].company);
-		free(f->tracking[i].number);
-		free(f->tracking[i].url);
-	}
-	free(f->tracking);
-	for (i = 0; i < f->nlines; i++)
-		free(f->lines[i].line_item_id);
-	free(f->lines);
-	memset(f, 0, sizeof(*f));
-}
-
 static void done_fulfillment(struct sh_call *c, json_t *root, struct sh_result *res)
 {
 	const json_t *p = json_object_get(json_object_get(root, "data"), "fulfillmentCreate");
@@ -1439,7 +1419,7 @@ static void done_fulfillment(struct sh_call *c, json_t *root, struct sh_result *
 	} else {
 		c->cb.fulfillment(c->arg, res, &ful);
 	}
-	ful_free(&ful);
+	sh_fulfillment_free(&ful);
 }
 
 static void done_simple(struct sh_call *c, json_t *root, struct sh_result *res)
