@@ -528,11 +528,84 @@ static int apply_network_overrides(struct store *s)
 	return rc;
 }
 
+/* harness_start_emu with a longer start-up limit: the TikTok twin needs
+ * ~15 s (and ~3.7 GB) to load a 100,000-order fixture; the harness waits
+ * 10 s. Same arguments, log path and emu_proc as the harness fills. */
+static int start_emu_slow(const char *kind, const char *data_file, const char *tag,
+			  const char *const *extra, int timeout_s, struct emu_proc *out)
+{
+	const char *argv[16];
+	char prog[64], port_file[600], pid_file[600], err_path[600];
+	const char *logdir = getenv("TTSYNC_TEST_LOGDIR");
+	char *dir = harness_mkdtemp(kind);
+	size_t n = 0, i;
+	double deadline = mono_s() + timeout_s;
+	int st;
+
+	memset(out, 0, sizeof(*out));
+	out->kind = kind;
+	if (dir == NULL)
+		return -1;
+	snprintf(out->dir, sizeof(out->dir), "%s", dir);
+	free(dir);
+	snprintf(prog, sizeof(prog), "%s-emu", kind);
+	snprintf(port_file, sizeof(port_file), "%s/port", out->dir);
+	snprintf(pid_file, sizeof(pid_file), "%s/pid", out->dir);
+	snprintf(err_path, sizeof(err_path), "%s/stderr", out->dir);
+	if ((size_t)snprintf(out->log_path, sizeof(out->log_path), "%s/%s-%s.log",
+			     logdir && *logdir ? logdir : out->dir, kind, tag) >=
+	    sizeof(out->log_path)) {
+		fprintf(stderr, "bench: log path too long\n");
+		return -1;
+	}
+	argv[n++] = prog;
+	argv[n++] = "--data";
+	argv[n++] = data_file;
+	argv[n++] = "--port";
+	argv[n++] = "0";
+	argv[n++] = "--port-file";
+	argv[n++] = port_file;
+	argv[n++] = "--pid-file";
+	argv[n++] = pid_file;
+	argv[n++] = "--log";
+	argv[n++] = out->log_path;
+	for (i = 0; extra && extra[i] && n < 15; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	out->pid = harness_spawn(argv, NULL, NULL, err_path);
+	if (out->pid < 0)
+		return -1;
+	while (mono_s() < deadline) {
+		char *txt = harness_read_file(port_file);
+
+		if (txt && strchr(txt, '\n') && atoi(txt) > 0) {
+			out->port = atoi(txt);
+			free(txt);
+			snprintf(out->base_url, sizeof(out->base_url), "http://127.0.0.1:%d",
+				 out->port);
+			return 0;
+		}
+		free(txt);
+		if (waitpid(out->pid, &st, WNOHANG) == out->pid) {
+			char *err = harness_read_file(err_path);
+
+			fprintf(stderr, "bench: %s exited early: %s\n", prog, err ? err : "");
+			free(err);
+			out->pid = 0;
+			return -1;
+		}
+		sleep_ms(50);
+	}
+	fprintf(stderr, "bench: %s did not start in %d s\n", prog, timeout_s);
+	harness_stop_emu(out);
+	return -1;
+}
+
 static int start_store(struct scenario *sc, const char *tag)
 {
 	const char *emu_args[] = { "--latency-ms", latency_ms(), NULL };
 	struct store_opts o;
-	char cfg[128];
+	char cfg[128], *dir;
 	json_t *j;
 
 	memset(&o, 0, sizeof(o));
@@ -541,11 +614,22 @@ static int start_store(struct scenario *sc, const char *tag)
 	o.order_auto_sync = 1;
 	o.timeout_seconds = 30;
 	o.extra_settings = "  deadline_seconds: 86400\n";
-	o.tt_args = emu_args;
-	o.sh_args = emu_args;
-	if (harness_store_start(tag, &o, &sc->s) != 0)
+	/* harness_store_start, with start_emu_slow for the emulators */
+	memset(&sc->s, 0, sizeof(sc->s));
+	dir = harness_mkdtemp("store");
+	if (dir == NULL)
+		return -1;
+	snprintf(sc->s.dir, sizeof(sc->s.dir), "%s", dir);
+	free(dir);
+	snprintf(sc->s.config, sizeof(sc->s.config), "%s/ttsync.yaml", sc->s.dir);
+	snprintf(sc->s.state, sizeof(sc->s.state), "%s/state.sqlite", sc->s.dir);
+	snprintf(sc->s.reports, sizeof(sc->s.reports), "%s/reports", sc->s.dir);
+	if (start_emu_slow("tiktok", sc->tt_data, tag, emu_args, 600, &sc->s.tt) != 0)
 		return -1;
 	sc->started = 1;
+	if (start_emu_slow("shopify", sc->sh_data, tag, emu_args, 600, &sc->s.sh) != 0 ||
+	    harness_store_config(&sc->s, &o) != 0)
+		return -1;
 	snprintf(cfg, sizeof(cfg), "{\"bucket_size\": %.0f, \"restore_rate\": %.0f}",
 		 SH_BUCKET, SH_RESTORE);
 	j = harness_emu_post(&sc->s.sh, "/_emu/config", cfg);
