@@ -25,6 +25,19 @@ for kind in unit emulator e2e; do
 		fi
 	done
 done
+# make install honours PREFIX and DESTDIR and installs the man page.
+inst="$logs/install"
+if make -s -C "$top" B="$B" install DESTDIR="$inst" PREFIX=/opt/ttsync >"$logs/install.out" 2>&1 &&
+   [ -x "$inst/opt/ttsync/bin/ttsync" ] &&
+   [ -f "$inst/opt/ttsync/share/man/man1/ttsync.1" ] &&
+   "$inst/opt/ttsync/bin/ttsync" --version >/dev/null &&
+   { ! command -v man >/dev/null 2>&1 ||
+     man -l "$inst/opt/ttsync/share/man/man1/ttsync.1" >/dev/null 2>&1; }; then
+	echo "PASS make install (PREFIX, DESTDIR, ttsync(1))"
+else
+	echo "FAIL make install"; cat "$logs/install.out"; fail=1
+fi
+
 # The oracles: every request the suite sent to an emulator.
 sh_logs=$(find "$logs" -name 'shopify-*.log' -size +0 2>/dev/null)
 tt_logs=$(find "$logs" -name 'tiktok-*.log' -size +0 2>/dev/null)
