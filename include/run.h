@@ -53,6 +53,7 @@ struct work_item {
 	int create_intent_open;
 	int needs_refresh;	/* an unknown outcome: re-read before re-planning */
 	int needs_replan;	/* plan again (follow-up actions), no re-read needed */
+	int want_detail;	/* the Shopify picture is light: read it in full */
 	int from_tt_window, from_sh_window;
 	int tt_fresh;		/* tt read from TikTok in this run (not a stored snapshot) */
 };

@@ -456,6 +456,7 @@ static void copy_sh_order_into(struct work_item *w, const struct sh_order *o)
 				  sizeof(*d->fulfillments));
 	for (i = 0; i < o->nfulfillments; i++)
 		copy_fulfillment(&d->fulfillments[i], &o->fulfillments[i]);
+	d->partial = o->partial;
 	d->nfos = o->nfos;
 	d->fos = xcalloc(o->nfos ? o->nfos : 1, sizeof(*d->fos));
 	for (i = 0; i < o->nfos; i++) {

@@ -809,7 +809,9 @@ static void on_nodes(void *arg, struct sh_result *res, struct sh_order_list *l)
 		}
 }
 
-/* Read linked orders of the working set that the window did not bring. */
+/* Read linked orders of the working set that the window did not bring
+ * (mode 0), that an unknown outcome left to re-read (1), or whose light
+ * window picture is not enough (2, want_detail). */
 static int fetch_linked(struct run_ctx *rc, int only_refresh, struct err *e)
 {
 	struct idlist gids = { NULL, 0, 0 };
@@ -824,7 +826,8 @@ static int fetch_linked(struct run_ctx *rc, int only_refresh, struct err *e)
 
 		if (w->rec.sh_gid == NULL)
 			continue;
-		if (only_refresh ? !w->needs_refresh : w->have_sh)
+		if (only_refresh == 2 ? !w->want_detail
+		    : only_refresh ? !w->needs_refresh : w->have_sh)
 			continue;
 		idlist_add(&gids, w->rec.sh_gid);
 	}
@@ -1220,6 +1223,49 @@ static void refresh_before_push(struct run_ctx *rc)
 	idlist_free(&ids);
 }
 
+/* Does a TikTok package of this order wait to become a Shopify
+ * fulfillment (no synced pull record yet)? */
+static int pull_pending(const struct work_item *w)
+{
+	size_t i, j;
+
+	for (i = 0; i < w->tt.nlines; i++) {
+		const struct tt_line *l = &w->tt.lines[i];
+		int synced = 0;
+
+		if (l->package_id == NULL || *l->package_id == '\0' ||
+		    l->tracking_number == NULL || *l->tracking_number == '\0')
+			continue;
+		for (j = 0; j < w->nfuls && !synced; j++)
+			synced = w->fuls[j].dir == FUL_PULL && w->fuls[j].tt_package_id &&
+				 strcmp(w->fuls[j].tt_package_id, l->package_id) == 0 &&
+				 w->fuls[j].status == SYNC_SYNCED;
+		if (!synced)
+			return 1;
+	}
+	return 0;
+}
+
+/* The Shopify window reads orders light (no fulfillment lines, no
+ * fulfillment orders). Orders with something to push or pull, or named by
+ * a manual sync, are read again in full (nodes(ids:), ten per request). */
+static int fetch_partial_details(struct run_ctx *rc, struct err *e)
+{
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < rc->nitems; i++) {
+		struct work_item *w = &rc->items[i];
+
+		w->want_detail = 0;
+		if (!w->have_tt || !w->have_sh || !w->sh.partial || w->rec.sh_gid == NULL)
+			continue;
+		if (w->selected || push_pending(w) || pull_pending(w))
+			w->want_detail = any = 1;
+	}
+	return any ? fetch_linked(rc, 2, e) : 0;
+}
+
 static int resolve_providers(struct run_ctx *rc, struct err *e)
 {
 	struct idlist opts = { NULL, 0, 0 };
@@ -1228,6 +1274,8 @@ static int resolve_providers(struct run_ctx *rc, struct err *e)
 	int ret = -1;
 
 	refresh_before_push(rc);
+	if (fetch_partial_details(rc, e) != 0)
+		return -1;
 	for (i = 0; i < rc->nitems; i++) {
 		struct work_item *w = &rc->items[i];
 

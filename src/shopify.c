@@ -57,6 +57,15 @@
 #define DETAIL_FO 5
 #define DETAIL_FOL 50
 
+/* LIGHT - the window scan: what changed (fulfillments, tracking, status)
+ *          without line items or fulfillment orders; the caller reads
+ *          the orders with work to do again with nodes(ids:).
+ * LOOKUP - orders found by TikTok id: LIGHT plus the line items (to map
+ *          TikTok's units when an existing order is linked). */
+#define LIGHT_FUL 20
+#define LIGHT_TRK 5
+#define LOOKUP_LI 20
+
 #define CREATE_LI 50
 #define CREATE_FUL 5
 #define CREATE_TRK 5
@@ -74,6 +83,8 @@ struct sel_sizes {
 static const struct sel_sizes SZ_SCAN = { SCAN_LI, SCAN_FUL, SCAN_TRK, SCAN_FLI, SCAN_FO, SCAN_FOL };
 static const struct sel_sizes SZ_DETAIL = { DETAIL_LI, DETAIL_FUL, DETAIL_TRK, DETAIL_FLI, DETAIL_FO, DETAIL_FOL };
 static const struct sel_sizes SZ_CREATE = { CREATE_LI, CREATE_FUL, CREATE_TRK, CREATE_FLI, CREATE_FO, CREATE_FOL };
+static const struct sel_sizes SZ_LIGHT = { 0, LIGHT_FUL, LIGHT_TRK, 0, 0, 0 };
+static const struct sel_sizes SZ_LOOKUP = { LOOKUP_LI, LIGHT_FUL, LIGHT_TRK, 0, 0, 0 };
 
 /* ------------------------------------------------------------------ */
 /* Documents                                                            */
@@ -104,6 +115,36 @@ static const struct sel_sizes SZ_CREATE = { CREATE_LI, CREATE_FUL, CREATE_TRK, C
 #define SCAN_ORDER_FIELDS \
 	ORDER_FIELDS(SCAN_LI, SCAN_FUL, SCAN_TRK, SCAN_FLI, SCAN_FO, SCAN_FOL)
 
+#define LIGHT_ORDER_HEAD						\
+	"id legacyResourceId name createdAt updatedAt processedAt cancelledAt\n" \
+	"  sourceName sourceIdentifier tags customAttributes { key value }\n" \
+	"  displayFulfillmentStatus displayFinancialStatus\n"		\
+	"  totalPriceSet { shopMoney { amount currencyCode } }\n"	\
+	"  fulfillments(first: " STR(LIGHT_FUL) ") {\n"		\
+	"    id name status displayStatus createdAt updatedAt inTransitAt deliveredAt\n" \
+	"    trackingInfo(first: " STR(LIGHT_TRK) ") { company number url }\n  }"
+
+#define LIGHT_ORDER_FIELDS LIGHT_ORDER_HEAD
+
+#define LOOKUP_ORDER_FIELDS LIGHT_ORDER_HEAD "\n"			\
+	"  lineItems(first: " STR(LOOKUP_LI) ") { pageInfo { hasNextPage }" \
+	" nodes { id sku title quantity variant { id } } }"
+
+/* orderCreate reads back the new order's lines and fulfillment orders,
+ * sized by the number of lines sent ($lines): a new order has no
+ * fulfillments yet. */
+#define CREATE_ORDER_FIELDS						\
+	"id legacyResourceId name createdAt updatedAt processedAt cancelledAt\n" \
+	"  sourceName sourceIdentifier tags customAttributes { key value }\n" \
+	"  displayFulfillmentStatus displayFinancialStatus\n"		\
+	"  totalPriceSet { shopMoney { amount currencyCode } }\n"	\
+	"  lineItems(first: $lines) { pageInfo { hasNextPage }"	\
+	" nodes { id sku title quantity variant { id } } }\n"		\
+	"  fulfillmentOrders(first: " STR(CREATE_FO) ") { pageInfo { hasNextPage }" \
+	" nodes { id status\n"						\
+	"    lineItems(first: $lines) { pageInfo { hasNextPage }"	\
+	" nodes { id totalQuantity remainingQuantity lineItem { id } } } } }"
+
 enum sh_doc_id {
 	DOC_SHOP = 0,
 	DOC_ORDERS_UPDATED,
@@ -127,13 +168,13 @@ static const struct sh_document documents[DOC_COUNT] = {
 		"query OrdersUpdatedSince($first: Int!, $after: String, $query: String!) {\n"
 		"  orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) {\n"
 		"    pageInfo { hasNextPage endCursor }\n"
-		"    nodes {\n  " SCAN_ORDER_FIELDS "\n    }\n  }\n}\n" },
+		"    nodes {\n  " LIGHT_ORDER_FIELDS "\n    }\n  }\n}\n" },
 
 	[DOC_ORDERS_BY_SOURCE] = { "OrdersBySourceIdentifier",
 		"query OrdersBySourceIdentifier($first: Int!, $after: String, $query: String!) {\n"
 		"  orders(first: $first, after: $after, sortKey: ID, query: $query) {\n"
 		"    pageInfo { hasNextPage endCursor }\n"
-		"    nodes {\n  " SCAN_ORDER_FIELDS "\n    }\n  }\n}\n" },
+		"    nodes {\n  " LOOKUP_ORDER_FIELDS "\n    }\n  }\n}\n" },
 
 	[DOC_ORDERS_BY_IDS] = { "OrdersByIds",
 		"query OrdersByIds($ids: [ID!]!) {\n"
@@ -155,10 +196,10 @@ static const struct sh_document documents[DOC_COUNT] = {
 		"  productVariant(id: $id) { id sku title product { id title } }\n}\n" },
 
 	[DOC_ORDER_CREATE] = { "OrderCreate",
-		"mutation OrderCreate($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput) {\n"
+		"mutation OrderCreate($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput,"
+		" $lines: Int!) {\n"
 		"  orderCreate(order: $order, options: $options) {\n"
-		"    order {\n  "
-		ORDER_FIELDS(CREATE_LI, CREATE_FUL, CREATE_TRK, CREATE_FLI, CREATE_FO, CREATE_FOL)
+		"    order {\n  " CREATE_ORDER_FIELDS
 		"\n    }\n    userErrors { field message code }\n  }\n}\n" },
 
 	[DOC_FULFILLMENT_CREATE] = { "FulfillmentCreate",
@@ -243,10 +284,31 @@ static int order_node_cost(const struct sel_sizes *z)
 		+ (2 + z->fo * (1 + 2 + z->fol * 2));
 }
 
-/* The biggest page of SCAN orders under the cap: (1000 - 2) / 98 = 10. */
+/* LIGHT: Order 1 + customAttributes 1 + totalPriceSet 2 + fulfillments
+ * (list) 1 + trackingInfo (list) 1 = 6; LOOKUP adds lineItems 2 + 20 * 2. */
+static int light_node_cost(void)
+{
+	return 1 + 1 + 2 + 1 + 1;
+}
+
+static int lookup_node_cost(void)
+{
+	return light_node_cost() + 2 + LOOKUP_LI * 2;
+}
+
+/* orderCreate with n lines: 10 + Order 4 + lineItems (2 + 2n) +
+ * fulfillmentOrders (2 + 5 * (FulfillmentOrder 1 + lineItems 2 + 2n)) +
+ * userErrors 1. Two lines: 58 (live Shopify charged 39 for a similar
+ * selection: an upper bound). */
+static int create_cost(int n)
+{
+	return 10 + 4 + (2 + 2 * n) + (2 + CREATE_FO * (1 + 2 + 2 * n)) + 1;
+}
+
+/* The biggest window page under the cap: (1000 - 2) / 6 = 166. */
 static int scan_max_first(void)
 {
-	return (SH_MAX_QUERY_COST - 2) / order_node_cost(&SZ_SCAN);
+	return (SH_MAX_QUERY_COST - 2) / light_node_cost();
 }
 
 /* The most ids per nodes(ids:) request: 1000 / 98 = 10. */
@@ -263,8 +325,9 @@ static double doc_cost(enum sh_doc_id doc, int n)
 	case DOC_SHOP:
 		return 1;
 	case DOC_ORDERS_UPDATED:
+		return 2 + (double)n * light_node_cost();
 	case DOC_ORDERS_BY_SOURCE:
-		return 2 + (double)n * order_node_cost(&SZ_SCAN);
+		return 2 + (double)n * lookup_node_cost();
 	case DOC_ORDERS_BY_IDS:
 		return (double)n * order_node_cost(&SZ_SCAN);
 	case DOC_ORDER_DETAIL:
@@ -274,7 +337,7 @@ static double doc_cost(enum sh_doc_id doc, int n)
 	case DOC_VARIANT:
 		return 2;
 	case DOC_ORDER_CREATE:
-		return 10 + order_node_cost(&SZ_CREATE) + 1;
+		return create_cost(n);
 	case DOC_FULFILLMENT_CREATE:
 		return 10 + (1 + 1 + 2 + FULCREATE_FLI * 2) + 1;
 	case DOC_FULFILLMENT_EVENT:
@@ -631,6 +694,7 @@ static int parse_order(const json_t *j, struct sh_order *o,
 
 	memset(o, 0, sizeof(*o));
 	*truncated = 0;
+	o->partial = z != NULL && z->fo == 0;
 	if (jstr(j, "id") == NULL)
 		return err_set(e, ERR_DATA, "PLATFORM_ERROR",
 			       "Shopify answered an order without an id");
@@ -1258,7 +1322,9 @@ static void done_orders(struct sh_call *c, json_t *root, struct sh_result *res)
 		job_fail(j, res);
 		return;
 	}
-	if (job_take_orders(j, arr, &SZ_SCAN, 1, &e) != 0) {
+	if (job_take_orders(j, arr, c->doc == DOC_ORDERS_UPDATED ? &SZ_LIGHT
+				  : c->doc == DOC_ORDERS_BY_SOURCE ? &SZ_LOOKUP : &SZ_SCAN,
+			    1, &e) != 0) {
 		res->err = e;
 		res->oc = HTTP_OUTCOME_FAILED;
 		job_fail(j, res);
@@ -1695,7 +1761,7 @@ static int sh_find_orders_by_tiktok_id(struct shopify *s, char *const *tt_ids,
 	}
 	/* One more than the ids: usually one page; duplicates (another
 	 * connector's import) spill onto the next page, which is read too. */
-	first = (int)n + 1 < scan_max_first() ? (int)n + 1 : scan_max_first();
+	first = (int)n + 1;	/* 11 * 48 + 2 = 530 at most */
 	vars = json_pack("{s:i,s:n,s:s}", "first", first, "after",
 			 "query", q.buf);
 	sb_free(&q);
@@ -1984,7 +2050,8 @@ static json_t *order_input_json(const struct sh_order_input *in, struct err *e)
 	if (in->inventory_behaviour != NULL)
 		json_object_set_new(opts, "inventoryBehaviour",
 				    json_string(in->inventory_behaviour));
-	vars = json_pack("{s:o,s:o}", "order", order, "options", opts);
+	vars = json_pack("{s:o,s:o,s:i}", "order", order, "options", opts,
+			 "lines", (int)in->nlines);
 	return vars;
 fail:
 	json_decref(order);
@@ -2020,7 +2087,7 @@ static int sh_order_create(struct shopify *s, const struct sh_order_input *in,
 		return -1;
 	j = job_new(s, cb, arg);
 	c = call_new(s, DOC_ORDER_CREATE, CALL_ORDER_CREATE, 1,
-		     doc_cost(DOC_ORDER_CREATE, 0));
+		     doc_cost(DOC_ORDER_CREATE, (int)in->nlines));
 	c->job = j;
 	j->pending = 1;
 	if (submit(c, vars, e) != 0) {
