@@ -21,7 +21,7 @@
 #define CFG_DEFAULT_TT_PAGE_SIZE 100	  /* order search maximum */
 #define CFG_DEFAULT_SH_PAGE_SIZE 50	  /* keeps an orders page well under the 1000-point cap */
 #define CFG_DEFAULT_CONCURRENCY 8	  /* in-flight requests per platform */
-#define CFG_DEFAULT_TT_QPS 45		  /* under TikTok's 50 QPS per (app, shop) */
+#define CFG_DEFAULT_TT_QPS 48		  /* under TikTok's 50 QPS per (app, shop), with a margin */
 #define CFG_DEFAULT_MAX_ATTEMPTS 5	  /* per request, reads and looked-up writes */
 #define CFG_DEFAULT_TIMEOUT_SECONDS 30	  /* per request */
 #define CFG_DEFAULT_DEADLINE_SECONDS 3000 /* stop fetching before an hourly cron's next run */

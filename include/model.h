@@ -179,9 +179,9 @@ struct sh_order {
 	size_t nfulfillments;
 	struct sh_fulfillment_order *fos;
 	size_t nfos;
-	int partial;		/* read without fulfillment lines and fulfillment
-				 * orders (the window scan): read it again by id
-				 * before anything is pushed or pulled */
+	int partial;		/* read without line items and fulfillment orders
+				 * (the window scan): read it again by id before
+				 * a package is pulled into it */
 };
 void sh_order_free(struct sh_order *o);
 void sh_fulfillment_free(struct sh_fulfillment *f);	/* members, not f */

@@ -87,6 +87,8 @@ struct run_ctx {
 	int item_failures;	/* items that failed this run (exit 1) */
 	int aborted;		/* exit 3 */
 	struct err abort_err;
+	int detail_failed;	/* a full read of a Shopify order failed */
+	struct err detail_err;
 };
 
 /* Open everything: lock, state, http, clients, token. Returns the exit
@@ -99,6 +101,12 @@ int fetch_tiktok(struct run_ctx *rc, struct err *e);
 int fetch_shopify(struct run_ctx *rc, struct err *e);
 int resolve_inputs(struct run_ctx *rc, int for_orders, struct err *e);
 int refetch_items(struct run_ctx *rc, struct err *e);
+/* Mark the orders whose light Shopify picture is not enough (want_detail);
+ * read them asynchronously, calling `then` for each as it arrives. */
+int fetch_mark_details(struct run_ctx *rc);
+typedef void (*detail_then_fn)(struct run_ctx *rc, struct work_item *w, void *arg);
+int fetch_details_async(struct run_ctx *rc, detail_then_fn then, void *arg,
+			struct err *e);
 int apply_orders(struct run_ctx *rc, struct err *e);
 int apply_fulfillments(struct run_ctx *rc, struct err *e);
 int run_report(struct run_ctx *rc, int exit_code, char **dir_out,

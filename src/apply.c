@@ -1539,21 +1539,96 @@ static int reload_fuls(struct run_ctx *rc, struct work_item *w)
 	return 0;
 }
 
+/* One round of fulfillment work: the plans made, and the calls started
+ * from them (kept until the round's http_run is over). */
+struct ful_stage {
+	struct run_ctx *rc;
+	int round;
+	int *progress;
+	struct plan_settings ps;
+	struct action_list **lists;
+	size_t nlists;
+	struct ful_job **jobs;
+	size_t njobs;
+	int failed;
+	struct err err;
+};
+
+/* Plan some orders and start what the plan says: records are written at
+ * once, calls are queued on the engine. */
+static void stage_plan(struct ful_stage *fs, const struct plan_order *pos, size_t n)
+{
+	struct run_ctx *rc = fs->rc;
+	struct action_list *al;
+	size_t i;
+
+	if (n == 0 || fs->failed)
+		return;
+	al = xcalloc(1, sizeof(*al));
+	action_list_init(al);
+	fs->lists = xrealloc(fs->lists, (fs->nlists + 1) * sizeof(*fs->lists));
+	fs->lists[fs->nlists++] = al;
+	if (plan_fulfillments(pos, n, &fs->ps, al, &fs->err) != 0) {
+		fs->failed = 1;
+		return;
+	}
+	for (i = 0; i < al->n && !rc->aborted; i++) {
+		const struct action *a = &al->v[i];
+		struct work_item *w = work_find(rc, a->tt_order_id);
+		struct ful_job *j;
+
+		if (w == NULL)
+			continue;
+		if (a->kind == ACT_FUL_RECORD || a->kind == ACT_ORDER_RECORD) {
+			apply_ful_record(rc, w, a, fs->round);
+			continue;
+		}
+		j = xcalloc(1, sizeof(*j));
+		j->rc = rc;
+		j->w = w;
+		j->act = a;
+		j->progress = fs->progress;
+		fs->jobs = xrealloc(fs->jobs, (fs->njobs + 1) * sizeof(*fs->jobs));
+		fs->jobs[fs->njobs++] = j;
+		start_ful_action(j);
+	}
+}
+
+/* A full Shopify picture arrived (fetch_details_async): plan the order. */
+static void stage_plan_one(struct run_ctx *rc, struct work_item *w, void *arg)
+{
+	struct plan_order po;
+
+	work_to_plan(rc, w, &po);
+	stage_plan(arg, &po, 1);
+}
+
 static int ful_round(struct run_ctx *rc, int round, int *progress, struct err *e)
 {
 	struct plan_order *pos;
-	struct plan_settings ps;
-	struct action_list al;
-	struct ful_job *jobs = NULL;
-	size_t i, n = 0, nj = 0;
-	int ret = -1;
+	struct ful_stage fs;
+	size_t i, n = 0;
+	int ret = -1, details = 0;
 
-	action_list_init(&al);
+	memset(&fs, 0, sizeof(fs));
+	fs.rc = rc;
+	fs.round = round;
+	fs.progress = progress;
+	fs.ps.cfg = rc->cfg;
+	fs.ps.now = rc->now;
+	fs.ps.orders_enabled = rc->mode != RUN_SYNC_FULFILLMENTS;
+	fs.ps.orders_auto = rc->mode == RUN_SCHEDULED && rc->cfg->order_auto_sync;
+	fs.ps.fulfillments_enabled = rc->mode != RUN_SYNC_ORDERS;
+	fs.ps.fulfillments_auto = rc->mode == RUN_SCHEDULED && rc->cfg->fulfillment_auto_sync;
+	/* Orders whose light Shopify picture is not enough are planned as
+	 * their full picture arrives; the rest now. Their calls overlap. */
+	if (round == 0)
+		details = fetch_mark_details(rc);
 	pos = xcalloc(rc->nitems ? rc->nitems : 1, sizeof(*pos));
 	for (i = 0; i < rc->nitems; i++) {
 		struct work_item *w = &rc->items[i];
 
-		if (!w->have_tt || w->rec.sh_gid == NULL || !w->have_sh)
+		if (!w->have_tt || w->rec.sh_gid == NULL || !w->have_sh || w->want_detail)
 			continue;
 		if (round > 0 && !w->needs_refresh && !w->needs_replan)
 			continue;
@@ -1561,40 +1636,35 @@ static int ful_round(struct run_ctx *rc, int round, int *progress, struct err *e
 	}
 	for (i = 0; i < rc->nitems; i++)
 		rc->items[i].needs_refresh = rc->items[i].needs_replan = 0;
-	memset(&ps, 0, sizeof(ps));
-	ps.cfg = rc->cfg;
-	ps.now = rc->now;
-	ps.orders_enabled = rc->mode != RUN_SYNC_FULFILLMENTS;
-	ps.orders_auto = rc->mode == RUN_SCHEDULED && rc->cfg->order_auto_sync;
-	ps.fulfillments_enabled = rc->mode != RUN_SYNC_ORDERS;
-	ps.fulfillments_auto = rc->mode == RUN_SCHEDULED && rc->cfg->fulfillment_auto_sync;
-	if (plan_fulfillments(pos, n, &ps, &al, e) != 0)
+	stage_plan(&fs, pos, n);
+	if (fs.failed) {
+		*e = fs.err;
 		goto cleanup;
-	jobs = xcalloc(al.n ? al.n : 1, sizeof(*jobs));
-	for (i = 0; i < al.n && !rc->aborted; i++) {
-		const struct action *a = &al.v[i];
-		struct work_item *w = work_find(rc, a->tt_order_id);
-
-		if (w == NULL)
-			continue;
-		if (a->kind == ACT_FUL_RECORD || a->kind == ACT_ORDER_RECORD) {
-			apply_ful_record(rc, w, a, round);
-			continue;
-		}
-		jobs[nj].rc = rc;
-		jobs[nj].w = w;
-		jobs[nj].act = a;
-		jobs[nj].progress = progress;
-		start_ful_action(&jobs[nj++]);
 	}
+	if (details && fetch_details_async(rc, stage_plan_one, &fs, e) != 0)
+		goto cleanup;
 	if (http_run(rc->http, e) != 0)
 		goto cleanup;
+	if (fs.failed) {
+		*e = fs.err;
+		goto cleanup;
+	}
+	if (rc->detail_failed) {
+		*e = rc->detail_err;
+		goto cleanup;
+	}
 	for (i = 0; i < rc->nitems; i++)
 		reload_fuls(rc, &rc->items[i]);
 	ret = 0;
 cleanup:
-	free(jobs);
-	action_list_free(&al);
+	for (i = 0; i < fs.njobs; i++)
+		free(fs.jobs[i]);
+	free(fs.jobs);
+	for (i = 0; i < fs.nlists; i++) {
+		action_list_free(fs.lists[i]);
+		free(fs.lists[i]);
+	}
+	free(fs.lists);
 	free(pos);
 	return ret;
 }

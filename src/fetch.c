@@ -1246,13 +1246,14 @@ static int pull_pending(const struct work_item *w)
 	return 0;
 }
 
-/* The Shopify window reads orders light (no fulfillment lines, no
- * fulfillment orders). Orders with something to push or pull, or named by
- * a manual sync, are read again in full (nodes(ids:), ten per request). */
-static int fetch_partial_details(struct run_ctx *rc, struct err *e)
+/* The Shopify window reads orders light (fulfillments with their lines,
+ * no line items, no fulfillment orders). Orders with a package to pull,
+ * or named by a manual sync, need the full picture: mark them
+ * (want_detail) and return how many. */
+int fetch_mark_details(struct run_ctx *rc)
 {
 	size_t i;
-	int any = 0;
+	int n = 0, seller;
 
 	for (i = 0; i < rc->nitems; i++) {
 		struct work_item *w = &rc->items[i];
@@ -1260,10 +1261,90 @@ static int fetch_partial_details(struct run_ctx *rc, struct err *e)
 		w->want_detail = 0;
 		if (!w->have_tt || !w->have_sh || !w->sh.partial || w->rec.sh_gid == NULL)
 			continue;
-		if (w->selected || push_pending(w) || pull_pending(w))
-			w->want_detail = any = 1;
+		/* Pushes need the fulfillments' lines, which the window
+		 * carries; pulls need the fulfillment orders, which it does
+		 * not. */
+		seller = w->tt.shipping_type && strcmp(w->tt.shipping_type, "SELLER") == 0;
+		if (w->selected || (!seller && pull_pending(w))) {
+			w->want_detail = 1;
+			n++;
+			logmsg(LOG_DEBUG, "order %s: reading %s in full (%s)", w->tt_id,
+			       w->rec.sh_gid, w->selected ? "named by a manual sync"
+			       : "a package to pull");
+		}
 	}
-	return any ? fetch_linked(rc, 2, e) : 0;
+	return n;
+}
+
+struct detail_job {
+	struct run_ctx *rc;
+	detail_then_fn then;
+	void *arg;
+};
+
+static void on_detail_nodes(void *arg, struct sh_result *res, struct sh_order_list *l)
+{
+	struct detail_job *dj = arg;
+	struct run_ctx *rc = dj->rc;
+	size_t i;
+
+	if (res->oc != HTTP_OUTCOME_OK || res->err.cls != ERR_NONE) {
+		if (!rc->detail_failed) {
+			rc->detail_failed = 1;
+			rc->detail_err = res->err;
+		}
+		free(dj);
+		return;
+	}
+	for (i = 0; l && i < l->n; i++) {
+		struct work_item *w = NULL;
+		size_t k;
+
+		for (k = 0; k < rc->nitems && w == NULL; k++)
+			if (rc->items[k].want_detail && rc->items[k].rec.sh_gid &&
+			    l->v[i].id && strcmp(rc->items[k].rec.sh_gid, l->v[i].id) == 0)
+				w = &rc->items[k];
+		if (w == NULL)
+			continue;
+		sh_order_free(&w->sh);
+		w->sh = l->v[i];
+		memset(&l->v[i], 0, sizeof(l->v[i]));
+		w->have_sh = 1;
+		w->want_detail = 0;
+		dj->then(rc, w, dj->arg);
+	}
+	free(dj);
+}
+
+/* Submit the full reads of the marked orders (nodes(ids:)); as each batch
+ * arrives, `then` runs for each of its orders (in this thread, from
+ * http_run), so their work starts while other reads are in flight. */
+int fetch_details_async(struct run_ctx *rc, detail_then_fn then, void *arg,
+			struct err *e)
+{
+	struct idlist gids = { NULL, 0, 0 };
+	size_t i;
+	int ret = -1;
+
+	for (i = 0; i < rc->nitems; i++)
+		if (rc->items[i].want_detail)
+			idlist_add(&gids, rc->items[i].rec.sh_gid);
+	for (i = 0; i < gids.n; i += SH_NODES_BATCH) {
+		size_t k = gids.n - i < SH_NODES_BATCH ? gids.n - i : SH_NODES_BATCH;
+		struct detail_job *dj = xcalloc(1, sizeof(*dj));
+
+		dj->rc = rc;
+		dj->then = then;
+		dj->arg = arg;
+		if (rc->sho->get_orders(rc->sh, gids.v + i, k, on_detail_nodes, dj, e) != 0) {
+			free(dj);
+			goto cleanup;
+		}
+	}
+	ret = 0;
+cleanup:
+	idlist_free(&gids);
+	return ret;
 }
 
 static int resolve_providers(struct run_ctx *rc, struct err *e)
@@ -1274,8 +1355,6 @@ static int resolve_providers(struct run_ctx *rc, struct err *e)
 	int ret = -1;
 
 	refresh_before_push(rc);
-	if (fetch_partial_details(rc, e) != 0)
-		return -1;
 	for (i = 0; i < rc->nitems; i++) {
 		struct work_item *w = &rc->items[i];
 

@@ -64,6 +64,7 @@
  *          TikTok's units when an existing order is linked). */
 #define LIGHT_FUL 20
 #define LIGHT_TRK 5
+#define LIGHT_FLI 10
 #define LOOKUP_LI 20
 
 #define CREATE_LI 50
@@ -83,8 +84,8 @@ struct sel_sizes {
 static const struct sel_sizes SZ_SCAN = { SCAN_LI, SCAN_FUL, SCAN_TRK, SCAN_FLI, SCAN_FO, SCAN_FOL };
 static const struct sel_sizes SZ_DETAIL = { DETAIL_LI, DETAIL_FUL, DETAIL_TRK, DETAIL_FLI, DETAIL_FO, DETAIL_FOL };
 static const struct sel_sizes SZ_CREATE = { CREATE_LI, CREATE_FUL, CREATE_TRK, CREATE_FLI, CREATE_FO, CREATE_FOL };
-static const struct sel_sizes SZ_LIGHT = { 0, LIGHT_FUL, LIGHT_TRK, 0, 0, 0 };
-static const struct sel_sizes SZ_LOOKUP = { LOOKUP_LI, LIGHT_FUL, LIGHT_TRK, 0, 0, 0 };
+static const struct sel_sizes SZ_LIGHT = { 0, LIGHT_FUL, LIGHT_TRK, LIGHT_FLI, 0, 0 };
+static const struct sel_sizes SZ_LOOKUP = { LOOKUP_LI, LIGHT_FUL, LIGHT_TRK, LIGHT_FLI, 0, 0 };
 
 /* ------------------------------------------------------------------ */
 /* Documents                                                            */
@@ -115,18 +116,22 @@ static const struct sel_sizes SZ_LOOKUP = { LOOKUP_LI, LIGHT_FUL, LIGHT_TRK, 0, 
 #define SCAN_ORDER_FIELDS \
 	ORDER_FIELDS(SCAN_LI, SCAN_FUL, SCAN_TRK, SCAN_FLI, SCAN_FO, SCAN_FOL)
 
+/* The window scan: only what tells a change (status, fulfillments with
+ * their tracking and lines). */
 #define LIGHT_ORDER_HEAD						\
 	"id legacyResourceId name createdAt updatedAt processedAt cancelledAt\n" \
-	"  sourceName sourceIdentifier tags customAttributes { key value }\n" \
+	"  sourceName sourceIdentifier tags\n"				\
 	"  displayFulfillmentStatus displayFinancialStatus\n"		\
-	"  totalPriceSet { shopMoney { amount currencyCode } }\n"	\
-	"  fulfillments(first: " STR(LIGHT_FUL) ") {\n"		\
-	"    id name status displayStatus createdAt updatedAt inTransitAt deliveredAt\n" \
-	"    trackingInfo(first: " STR(LIGHT_TRK) ") { company number url }\n  }"
+	"  fulfillments(first: " STR(LIGHT_FUL) ") {\n    "		\
+	FULFILLMENT_FIELDS(LIGHT_TRK, LIGHT_FLI) "\n  }"
 
 #define LIGHT_ORDER_FIELDS LIGHT_ORDER_HEAD
 
+/* Lookups by TikTok id: also the custom attributes (another connector may
+ * keep the id only there) and the line items (to map TikTok's units). */
 #define LOOKUP_ORDER_FIELDS LIGHT_ORDER_HEAD "\n"			\
+	"  customAttributes { key value }\n"				\
+	"  totalPriceSet { shopMoney { amount currencyCode } }\n"	\
 	"  lineItems(first: " STR(LOOKUP_LI) ") { pageInfo { hasNextPage }" \
 	" nodes { id sku title quantity variant { id } } }"
 
@@ -284,16 +289,17 @@ static int order_node_cost(const struct sel_sizes *z)
 		+ (2 + z->fo * (1 + 2 + z->fol * 2));
 }
 
-/* LIGHT: Order 1 + customAttributes 1 + totalPriceSet 2 + fulfillments
- * (list) 1 + trackingInfo (list) 1 = 6; LOOKUP adds lineItems 2 + 20 * 2. */
+/* LIGHT: Order 1 + fulfillments (list) 1 + trackingInfo (list) 1 +
+ * fulfillmentLineItems 2 + 10 * 2 = 25; LOOKUP adds customAttributes 1,
+ * totalPriceSet 2 and lineItems 2 + 20 * 2: 70. */
 static int light_node_cost(void)
 {
-	return 1 + 1 + 2 + 1 + 1;
+	return 1 + 1 + 1 + 2 + LIGHT_FLI * 2;
 }
 
 static int lookup_node_cost(void)
 {
-	return light_node_cost() + 2 + LOOKUP_LI * 2;
+	return light_node_cost() + 1 + 2 + 2 + LOOKUP_LI * 2;
 }
 
 /* orderCreate with n lines: 10 + Order 4 + lineItems (2 + 2n) +
@@ -305,7 +311,7 @@ static int create_cost(int n)
 	return 10 + 4 + (2 + 2 * n) + (2 + CREATE_FO * (1 + 2 + 2 * n)) + 1;
 }
 
-/* The biggest window page under the cap: (1000 - 2) / 6 = 166. */
+/* The biggest window page under the cap: (1000 - 2) / 25 = 39. */
 static int scan_max_first(void)
 {
 	return (SH_MAX_QUERY_COST - 2) / light_node_cost();
@@ -1761,7 +1767,7 @@ static int sh_find_orders_by_tiktok_id(struct shopify *s, char *const *tt_ids,
 	}
 	/* One more than the ids: usually one page; duplicates (another
 	 * connector's import) spill onto the next page, which is read too. */
-	first = (int)n + 1;	/* 11 * 48 + 2 = 530 at most */
+	first = (int)n + 1;	/* 11 * 70 + 2 = 772 at most */
 	vars = json_pack("{s:i,s:n,s:s}", "first", first, "after",
 			 "query", q.buf);
 	sb_free(&q);

@@ -39,7 +39,7 @@
 #define TT_DEFAULT_AUTH_BASE "https://auth.tiktok-shops.com"
 #define TT_DEFAULT_SELLER_CENTER "https://seller-us.tiktok.com"
 #define TT_RATE_CEILING 50	/* TikTok: 50 QPS per API per (app, shop) (§3.4) */
-#define TT_DEFAULT_QPS 45	/* same as the config default */
+#define TT_DEFAULT_QPS CFG_DEFAULT_TT_QPS	/* when the config says nothing */
 #define TT_MAX_DETAIL_IDS 50	/* Get Order Detail takes at most 50 ids */
 #define TT_MAX_PAGE_SIZE 100	/* order search page size 1..100 */
 #define TT_VALUE_SHOWN 60	/* characters of a bad value quoted in a message */
