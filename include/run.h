@@ -33,6 +33,8 @@ enum run_mode {
 	RUN_SYNC_FULFILLMENTS,	/* ttsync sync fulfillments (ID... | --all-not-synced) */
 };
 
+struct strindex;
+
 /* One order of the working set. */
 struct work_item {
 	char *tt_id;
@@ -80,6 +82,7 @@ struct run_ctx {
 
 	struct work_item *items;
 	size_t nitems, capitems;
+	struct strindex *item_index;	/* tt_id -> position in items (fetch.c) */
 	struct tt_provider_list *providers;	/* per delivery option seen */
 	size_t nproviders;
 

@@ -15,6 +15,7 @@
  *    providers of each delivery option, unit maps, fulfillment records.
  * Owns the work items (freed by work_free_all).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +32,85 @@
 
 /* ---- working set ------------------------------------------------------- */
 
-struct work_item *work_find(struct run_ctx *rc, const char *tt_id)
+/* A hash index over an array of strings (the working set's order ids, an
+ * id list): position + 1 per slot, 0 = empty; open addressing, rebuilt
+ * at half load. Keeps lookups O(1) for windows of 100k orders. */
+struct strindex {
+	size_t *slot;
+	size_t cap;
+};
+typedef const char *(*strindex_key_fn)(const void *base, size_t i);
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* Position of key, or (size_t)-1. */
+static size_t strindex_find(const struct strindex *ix, const void *base,
+			    strindex_key_fn key, const char *k)
 {
 	size_t i;
 
-	for (i = 0; i < rc->nitems; i++)
-		if (strcmp(rc->items[i].tt_id, tt_id) == 0)
-			return &rc->items[i];
-	return NULL;
+	if (ix == NULL || ix->cap == 0)
+		return (size_t)-1;
+	for (i = hash_str(k) & (ix->cap - 1); ix->slot[i]; i = (i + 1) & (ix->cap - 1))
+		if (strcmp(key(base, ix->slot[i] - 1), k) == 0)
+			return ix->slot[i] - 1;
+	return (size_t)-1;
+}
+
+/* Record that position pos (of n entries now) holds its key. */
+static void strindex_add(struct strindex *ix, const void *base,
+			 strindex_key_fn key, size_t pos, size_t n)
+{
+	size_t i, j;
+
+	if (2 * n > ix->cap) {
+		free(ix->slot);
+		ix->cap = ix->cap ? ix->cap * 2 : 64;
+		while (2 * n > ix->cap)
+			ix->cap *= 2;
+		ix->slot = xcalloc(ix->cap, sizeof(*ix->slot));
+		for (j = 0; j < n; j++) {
+			for (i = hash_str(key(base, j)) & (ix->cap - 1); ix->slot[i];
+			     i = (i + 1) & (ix->cap - 1))
+				;
+			ix->slot[i] = j + 1;
+		}
+		return;
+	}
+	for (i = hash_str(key(base, pos)) & (ix->cap - 1); ix->slot[i];
+	     i = (i + 1) & (ix->cap - 1))
+		;
+	ix->slot[i] = pos + 1;
+}
+
+static void strindex_free(struct strindex *ix)
+{
+	if (ix == NULL)
+		return;
+	free(ix->slot);
+	ix->slot = NULL;
+	ix->cap = 0;
+}
+
+static const char *item_key(const void *base, size_t i)
+{
+	return ((const struct work_item *)base)[i].tt_id;
+}
+
+struct work_item *work_find(struct run_ctx *rc, const char *tt_id)
+{
+	size_t pos = strindex_find(rc->item_index, rc->items, item_key, tt_id);
+
+	return pos == (size_t)-1 ? NULL : &rc->items[pos];
 }
 
 struct work_item *work_add(struct run_ctx *rc, const char *tt_id)
@@ -54,6 +126,9 @@ struct work_item *work_add(struct run_ctx *rc, const char *tt_id)
 	w = &rc->items[rc->nitems++];
 	memset(w, 0, sizeof(*w));
 	w->tt_id = xstrdup(tt_id);
+	if (rc->item_index == NULL)
+		rc->item_index = xcalloc(1, sizeof(*rc->item_index));
+	strindex_add(rc->item_index, rc->items, item_key, rc->nitems - 1, rc->nitems);
 	return w;
 }
 
@@ -84,6 +159,9 @@ void work_free_all(struct run_ctx *rc)
 	free(rc->items);
 	rc->items = NULL;
 	rc->nitems = rc->capitems = 0;
+	strindex_free(rc->item_index);
+	free(rc->item_index);
+	rc->item_index = NULL;
 }
 
 const struct tt_provider_list *work_providers(struct run_ctx *rc,
@@ -412,24 +490,29 @@ static int fetch_details(struct run_ctx *rc, char **ids, size_t n, struct err *e
 struct idlist {
 	char **v;
 	size_t n, cap;
+	struct strindex ix;
 };
+
+static const char *id_key(const void *base, size_t i)
+{
+	return ((char *const *)base)[i];
+}
 
 static void idlist_add(struct idlist *l, const char *id)
 {
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], id) == 0)
-			return;
+	if (strindex_find(&l->ix, l->v, id_key, id) != (size_t)-1)
+		return;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 32;
 		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
 	}
 	l->v[l->n++] = xstrdup(id);
+	strindex_add(&l->ix, l->v, id_key, l->n - 1, l->n);
 }
 
 static void idlist_free(struct idlist *l)
 {
+	strindex_free(&l->ix);
 	str_free_array(l->v, l->n);
 	memset(l, 0, sizeof(*l));
 }
@@ -569,7 +652,7 @@ static int add_from_state(struct run_ctx *rc, const struct idlist *ids,
  * the order's update_time alone. */
 static int fetch_unsettled(struct run_ctx *rc, struct err *e)
 {
-	struct idlist open = { NULL, 0, 0 }, want = { NULL, 0, 0 };
+	struct idlist open = { NULL, 0, 0, { NULL, 0 } }, want = { NULL, 0, 0, { NULL, 0 } };
 	struct collect_ctx cc;
 	size_t i;
 	int ret = -1;
@@ -596,7 +679,7 @@ cleanup:
 
 int fetch_tiktok(struct run_ctx *rc, struct err *e)
 {
-	struct idlist ids = { NULL, 0, 0 }, extra = { NULL, 0, 0 };
+	struct idlist ids = { NULL, 0, 0, { NULL, 0 } }, extra = { NULL, 0, 0, { NULL, 0 } };
 	struct collect_ctx cc;
 	struct order_filter f;
 	size_t i;
@@ -714,7 +797,7 @@ static int attach_shopify(struct run_ctx *rc, struct sh_order *o, int from_windo
 	} else {
 		w = work_find(rc, tt_id);
 		if (w == NULL) {
-			struct idlist one = { NULL, 0, 0 };
+			struct idlist one = { NULL, 0, 0, { NULL, 0 } };
 
 			idlist_add(&one, tt_id);
 			if (add_from_state(rc, &one, 0, e) != 0) {
@@ -814,7 +897,7 @@ static void on_nodes(void *arg, struct sh_result *res, struct sh_order_list *l)
  * window picture is not enough (2, want_detail). */
 static int fetch_linked(struct run_ctx *rc, int only_refresh, struct err *e)
 {
-	struct idlist gids = { NULL, 0, 0 };
+	struct idlist gids = { NULL, 0, 0, { NULL, 0 } };
 	struct nodes_ctx nc;
 	size_t i;
 	int ret = -1;
@@ -859,7 +942,7 @@ int fetch_shopify(struct run_ctx *rc, struct err *e)
 /* After unknown outcomes: read the affected orders again from both sides. */
 int refetch_items(struct run_ctx *rc, struct err *e)
 {
-	struct idlist ids = { NULL, 0, 0 };
+	struct idlist ids = { NULL, 0, 0, { NULL, 0 } };
 	size_t i;
 	int ret = -1;
 
@@ -1203,7 +1286,7 @@ static int push_pending(const struct work_item *w)
  * keeps the snapshot; TikTok still refuses what it must. */
 static void refresh_before_push(struct run_ctx *rc)
 {
-	struct idlist ids = { NULL, 0, 0 };
+	struct idlist ids = { NULL, 0, 0, { NULL, 0 } };
 	struct err e;
 	size_t i;
 
@@ -1322,7 +1405,7 @@ static void on_detail_nodes(void *arg, struct sh_result *res, struct sh_order_li
 int fetch_details_async(struct run_ctx *rc, detail_then_fn then, void *arg,
 			struct err *e)
 {
-	struct idlist gids = { NULL, 0, 0 };
+	struct idlist gids = { NULL, 0, 0, { NULL, 0 } };
 	size_t i;
 	int ret = -1;
 
@@ -1349,7 +1432,7 @@ cleanup:
 
 static int resolve_providers(struct run_ctx *rc, struct err *e)
 {
-	struct idlist opts = { NULL, 0, 0 };
+	struct idlist opts = { NULL, 0, 0, { NULL, 0 } };
 	struct prov_job pj = { rc, 0 };
 	size_t i;
 	int ret = -1;
