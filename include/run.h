@@ -56,6 +56,7 @@ struct work_item {
 	int needs_refresh;	/* an unknown outcome: re-read before re-planning */
 	int needs_replan;	/* plan again (follow-up actions), no re-read needed */
 	int want_detail;	/* the Shopify picture is light: read it in full */
+	int ful_started;	/* fulfillments planned while the window was read */
 	int from_tt_window, from_sh_window;
 	int tt_fresh;		/* tt read from TikTok in this run (not a stored snapshot) */
 };
@@ -101,7 +102,7 @@ int run_open(struct run_ctx *rc, const struct config *cfg, enum run_mode mode,
 void run_close(struct run_ctx *rc);
 
 int fetch_tiktok(struct run_ctx *rc, struct err *e);
-int fetch_shopify(struct run_ctx *rc, struct err *e);
+int fetch_shopify_for_orders(struct run_ctx *rc, struct err *e);
 int resolve_inputs(struct run_ctx *rc, int for_orders, struct err *e);
 int refetch_items(struct run_ctx *rc, struct err *e);
 /* Mark the orders whose light Shopify picture is not enough (want_detail);
@@ -110,6 +111,15 @@ int fetch_mark_details(struct run_ctx *rc);
 typedef void (*detail_then_fn)(struct run_ctx *rc, struct work_item *w, void *arg);
 int fetch_details_async(struct run_ctx *rc, detail_then_fn then, void *arg,
 			struct err *e);
+/* The Shopify window (scheduled runs), [cursor - overlap, run start);
+ * `hook` (may be NULL) runs for each of our orders as its page arrives. */
+int fetch_shopify_window(struct run_ctx *rc, detail_then_fn hook, void *hook_arg,
+			 struct err *e);
+int fetch_providers(struct run_ctx *rc, int check_rules, struct err *e);
+/* Read again from TikTok the seller-shipping orders known only from their
+ * snapshot that have something to push (a pending cancel request does not
+ * move TikTok's update_time). */
+void fetch_refresh_before_push(struct run_ctx *rc);
 int apply_orders(struct run_ctx *rc, struct err *e);
 int apply_fulfillments(struct run_ctx *rc, struct err *e);
 int run_report(struct run_ctx *rc, int exit_code, char **dir_out,

@@ -73,12 +73,14 @@ struct sh_ops {
 	 * ERR_AUTH on 401. */
 	int (*get_shop)(struct shopify *s, char **name, char **currency,
 			struct err *e);
-	/* Synchronous, one page of the window scan:
-	 * orders(first, after, sortKey: UPDATED_AT, query: "updated_at:>='…' tag:'TikTok Shop'")
-	 * with line items, fulfillments (tracking, lines, events) and
-	 * fulfillment orders. */
+	/* Synchronous, one page of the window scan, orders updated in
+	 * [since, until) (until 0: no end) and tagged by ttsync:
+	 * orders(first, after, sortKey: UPDATED_AT, query: "updated_at:>='…'
+	 * updated_at:<'…' tag:'TikTok Shop'"), read light (sh_order.partial:
+	 * fulfillments with tracking and lines; no line items, no
+	 * fulfillment orders). Other queued requests progress meanwhile. */
 	int (*orders_updated_since)(struct shopify *s, int64_t since,
-				    const char *after, int first,
+				    int64_t until, const char *after, int first,
 				    struct sh_order_list *out, struct err *e);
 	/* Async read: orders whose sourceIdentifier is one of tt_ids
 	 * (n <= 10 per call, OR-ed in one search query). Used before every

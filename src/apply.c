@@ -1603,26 +1603,83 @@ static void stage_plan_one(struct run_ctx *rc, struct work_item *w, void *arg)
 	stage_plan(arg, &po, 1);
 }
 
-static int ful_round(struct run_ctx *rc, int round, int *progress, struct err *e)
+static void ful_stage_init(struct ful_stage *fs, struct run_ctx *rc, int round,
+			   int *progress)
+{
+	memset(fs, 0, sizeof(*fs));
+	fs->rc = rc;
+	fs->round = round;
+	fs->progress = progress;
+	fs->ps.cfg = rc->cfg;
+	fs->ps.now = rc->now;
+	fs->ps.orders_enabled = rc->mode != RUN_SYNC_FULFILLMENTS;
+	fs->ps.orders_auto = rc->mode == RUN_SCHEDULED && rc->cfg->order_auto_sync;
+	fs->ps.fulfillments_enabled = rc->mode != RUN_SYNC_ORDERS;
+	fs->ps.fulfillments_auto = rc->mode == RUN_SCHEDULED && rc->cfg->fulfillment_auto_sync;
+}
+
+static void ful_stage_free(struct ful_stage *fs)
+{
+	size_t i;
+
+	for (i = 0; i < fs->njobs; i++)
+		free(fs->jobs[i]);
+	free(fs->jobs);
+	for (i = 0; i < fs->nlists; i++) {
+		action_list_free(fs->lists[i]);
+		free(fs->lists[i]);
+	}
+	free(fs->lists);
+	memset(fs, 0, sizeof(*fs));
+}
+
+/* Is an order from a window page ready to be planned now? Its Shopify
+ * picture must do (a pull needs the fulfillment orders), its TikTok one
+ * must be fresh if something waits to be pushed, and its carrier list
+ * known. */
+static int ready_early(struct run_ctx *rc, const struct work_item *w)
+{
+	int seller = w->tt.shipping_type && strcmp(w->tt.shipping_type, "SELLER") == 0;
+	size_t i;
+
+	if (!w->have_tt || w->rec.sh_gid == NULL || !w->have_sh || w->selected)
+		return 0;
+	if (seller) {
+		if (work_providers(rc, w->tt.delivery_option_id) == NULL)
+			return 0;
+		if (!w->tt_fresh)
+			return 0;	/* read again first (fetch_refresh_before_push) */
+		return 1;
+	}
+	if (!w->sh.partial)
+		return 1;
+	for (i = 0; i < w->tt.nlines; i++)
+		if (w->tt.lines[i].package_id && *w->tt.lines[i].package_id)
+			return 0;	/* maybe a package to pull: needs the full picture */
+	return 1;
+}
+
+/* A page of the Shopify window arrived: start what is ready, so the
+ * calls run while the next pages are read. */
+static void window_hook(struct run_ctx *rc, struct work_item *w, void *arg)
+{
+	if (w->ful_started || !ready_early(rc, w))
+		return;
+	w->ful_started = 1;
+	stage_plan_one(rc, w, arg);
+}
+
+/* Round 0 of the fulfillment stage starts in `fs` (maybe already holding
+ * what the window hook started); later rounds re-plan what the answers
+ * asked for. */
+static int ful_round(struct run_ctx *rc, struct ful_stage *fs, struct err *e)
 {
 	struct plan_order *pos;
-	struct ful_stage fs;
 	size_t i, n = 0;
-	int ret = -1, details = 0;
+	int details = 0;
+	int ret = -1;
 
-	memset(&fs, 0, sizeof(fs));
-	fs.rc = rc;
-	fs.round = round;
-	fs.progress = progress;
-	fs.ps.cfg = rc->cfg;
-	fs.ps.now = rc->now;
-	fs.ps.orders_enabled = rc->mode != RUN_SYNC_FULFILLMENTS;
-	fs.ps.orders_auto = rc->mode == RUN_SCHEDULED && rc->cfg->order_auto_sync;
-	fs.ps.fulfillments_enabled = rc->mode != RUN_SYNC_ORDERS;
-	fs.ps.fulfillments_auto = rc->mode == RUN_SCHEDULED && rc->cfg->fulfillment_auto_sync;
-	/* Orders whose light Shopify picture is not enough are planned as
-	 * their full picture arrives; the rest now. Their calls overlap. */
-	if (round == 0)
+	if (fs->round == 0)
 		details = fetch_mark_details(rc);
 	pos = xcalloc(rc->nitems ? rc->nitems : 1, sizeof(*pos));
 	for (i = 0; i < rc->nitems; i++) {
@@ -1630,23 +1687,26 @@ static int ful_round(struct run_ctx *rc, int round, int *progress, struct err *e
 
 		if (!w->have_tt || w->rec.sh_gid == NULL || !w->have_sh || w->want_detail)
 			continue;
-		if (round > 0 && !w->needs_refresh && !w->needs_replan)
+		if (fs->round == 0 && w->ful_started)
+			continue;
+		if (fs->round > 0 && !w->needs_refresh && !w->needs_replan)
 			continue;
 		work_to_plan(rc, w, &pos[n++]);
 	}
 	for (i = 0; i < rc->nitems; i++)
-		rc->items[i].needs_refresh = rc->items[i].needs_replan = 0;
-	stage_plan(&fs, pos, n);
-	if (fs.failed) {
-		*e = fs.err;
+		if (fs->round > 0 || !rc->items[i].ful_started)
+			rc->items[i].needs_refresh = rc->items[i].needs_replan = 0;
+	stage_plan(fs, pos, n);
+	if (fs->failed) {
+		*e = fs->err;
 		goto cleanup;
 	}
-	if (details && fetch_details_async(rc, stage_plan_one, &fs, e) != 0)
+	if (details && fetch_details_async(rc, stage_plan_one, fs, e) != 0)
 		goto cleanup;
 	if (http_run(rc->http, e) != 0)
 		goto cleanup;
-	if (fs.failed) {
-		*e = fs.err;
+	if (fs->failed) {
+		*e = fs->err;
 		goto cleanup;
 	}
 	if (rc->detail_failed) {
@@ -1657,14 +1717,6 @@ static int ful_round(struct run_ctx *rc, int round, int *progress, struct err *e
 		reload_fuls(rc, &rc->items[i]);
 	ret = 0;
 cleanup:
-	for (i = 0; i < fs.njobs; i++)
-		free(fs.jobs[i]);
-	free(fs.jobs);
-	for (i = 0; i < fs.nlists; i++) {
-		action_list_free(fs.lists[i]);
-		free(fs.lists[i]);
-	}
-	free(fs.lists);
 	free(pos);
 	return ret;
 }
@@ -1698,23 +1750,59 @@ static void report_unresolved(struct run_ctx *rc)
 	}
 }
 
+/* The fulfillment stage: carrier lists, then the Shopify window whose
+ * pages start their orders' pushes and pulls as they arrive, then the rest
+ * (orders read by id, retries), then follow-up rounds. */
 int apply_fulfillments(struct run_ctx *rc, struct err *e)
 {
-	int round, progress;
+	struct ful_stage fs;
+	size_t i;
+	int round, progress = 0, rc0;
 
-	for (round = 0; round < MAX_ROUNDS; round++) {
-		progress = 0;
-		if (ful_round(rc, round, &progress, e) != 0)
-			return -1;
+	for (i = 0; i < rc->nitems; i++)
+		rc->items[i].ful_started = 0;
+	ful_stage_init(&fs, rc, 0, &progress);
+	if (fetch_providers(rc, 1, e) != 0)
+		goto fail;
+	if (rc->mode == RUN_SCHEDULED &&
+	    fetch_shopify_window(rc, window_hook, &fs, e) != 0)
+		goto fail;
+	if (fs.failed) {
+		*e = fs.err;
+		goto fail;
+	}
+	fetch_refresh_before_push(rc);
+	if (fetch_providers(rc, 0, e) != 0)	/* options seen only in the window */
+		goto fail;
+	rc0 = ful_round(rc, &fs, e);
+	ful_stage_free(&fs);
+	if (rc0 != 0)
+		return -1;
+	for (round = 1; round <= MAX_ROUNDS; round++) {
 		if (rc->aborted) {
 			*e = rc->abort_err;
 			return -1;
 		}
-		if (!any_refresh(rc))
+		if (!any_refresh(rc) || round == MAX_ROUNDS)
 			break;
-		if (round + 1 < MAX_ROUNDS && refetch_items(rc, e) != 0)
+		if (refetch_items(rc, e) != 0)
 			return -1;
+		ful_stage_init(&fs, rc, round, &progress);
+		rc0 = ful_round(rc, &fs, e);
+		ful_stage_free(&fs);
+		if (rc0 != 0)
+			return -1;
+	}
+	if (rc->aborted) {
+		*e = rc->abort_err;
+		return -1;
 	}
 	report_unresolved(rc);
 	return 0;
+fail:
+	/* Calls already started finish before the stage gives up. */
+	http_run(rc->http, NULL);
+	ful_stage_free(&fs);
+	return -1;
 }
+

@@ -6,13 +6,14 @@
  *   2. take the store's lock (exit 4 if another run holds it), open the
  *      state, make sure the TikTok token is valid, check both shops
  *      (exit 3 when a platform refuses us or cannot be reached);
- *   3. fetch: the TikTok window (first run: the past 7 days by create
- *      time; then from the cursor minus the overlap, by update time) and
- *      the Shopify window; snapshots recorded, cursors advanced;
- *   4. resolve what planning needs (SKU -> variant, shipping providers);
+ *   3. fetch the TikTok window (first run: the past 7 days by create
+ *      time; then from the cursor minus the overlap, by update time);
+ *      snapshots recorded, cursor advanced;
+ *   4. resolve SKU -> variant for the orders to create;
  *   5. plan and apply the orders (create in Shopify exactly once, cancel);
- *   6. plan and apply the fulfillments (push tracking to TikTok, pull
- *      TikTok labels into Shopify, delivery status);
+ *   6. fulfillments: read the Shopify window, and as its pages arrive
+ *      plan and apply (push tracking to TikTok, pull TikTok labels into
+ *      Shopify, delivery status), then the orders read by id;
  *   7. write the reports, record the run, print where they are;
  *   8. exit 0, or 1 when some item failed.
  * Owns: the run context (run.h) for the duration of the command.
@@ -146,22 +147,21 @@ static int sync_main(int argc, char **argv, enum run_mode mode)
 		goto cleanup;
 	}
 
-	/* 3. fetch both windows (or the chosen orders) */
-	if (fetch_tiktok(&rc, &e) != 0 || fetch_shopify(&rc, &e) != 0)
+	/* 3. fetch the TikTok window (or the chosen orders), and what the
+	 *    orders stage needs from Shopify */
+	if (fetch_tiktok(&rc, &e) != 0 || fetch_shopify_for_orders(&rc, &e) != 0)
 		goto abort;
 
-	/* 4-5. orders */
+	/* 4-5. orders: SKU -> variant, then create (or cancel) in Shopify */
 	if (mode != RUN_SYNC_FULFILLMENTS) {
 		if (resolve_inputs(&rc, 1, &e) != 0 || apply_orders(&rc, &e) != 0)
 			goto abort;
 	}
 
-	/* 4-6. fulfillments */
-	if (mode != RUN_SYNC_ORDERS) {
-		if (resolve_inputs(&rc, 0, &e) != 0 ||
-		    apply_fulfillments(&rc, &e) != 0)
-			goto abort;
-	}
+	/* 6. fulfillments: carrier lists, the Shopify window (its pages start
+	 *    their pushes and pulls as they arrive), the rest, follow-ups */
+	if (mode != RUN_SYNC_ORDERS && apply_fulfillments(&rc, &e) != 0)
+		goto abort;
 	ret = rc.item_failures ? EXIT_ITEMS_FAILED : EXIT_OK;
 	goto report;
 

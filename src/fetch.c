@@ -441,13 +441,25 @@ struct detail_ctx {
 	struct run_ctx *rc;
 	int failed;
 	struct err err;
+	int pending, done;	/* requests not answered yet; all answered */
 };
+
+static void on_details_body(struct detail_ctx *dc, struct tt_result *res,
+			    struct tt_order_page *orders);
 
 static void on_details(void *arg, struct tt_result *res,
 		       struct tt_order_page *orders)
 {
 	struct detail_ctx *dc = arg;
 
+	on_details_body(dc, res, orders);
+	if (--dc->pending == 0)
+		dc->done = 1;
+}
+
+static void on_details_body(struct detail_ctx *dc, struct tt_result *res,
+			    struct tt_order_page *orders)
+{
 	if (dc->failed)
 		return;
 	/* TikTok answers 21008111 ("does not belong to the current seller")
@@ -475,10 +487,16 @@ static int fetch_details(struct run_ctx *rc, char **ids, size_t n, struct err *e
 	for (i = 0; i < n; i += TT_DETAIL_BATCH) {
 		size_t k = n - i < TT_DETAIL_BATCH ? n - i : TT_DETAIL_BATCH;
 
-		if (rc->tto->get_orders(rc->tt, ids + i, k, on_details, &dc, e) != 0)
+		dc.pending++;
+		if (rc->tto->get_orders(rc->tt, ids + i, k, on_details, &dc, e) != 0) {
+			/* Already queued ones still answer into dc: wait for them. */
+			if (--dc.pending > 0)
+				http_run_until(rc->http, &dc.done, NULL);
 			return -1;
+		}
 	}
-	if (http_run(rc->http, e) != 0)
+	/* Only these: calls already in flight (a fulfillment stage) go on. */
+	if (dc.pending > 0 && http_run_until(rc->http, &dc.done, e) != 0)
 		return -1;
 	if (dc.failed) {
 		*e = dc.err;
@@ -772,7 +790,7 @@ cleanup:
 /* Attach a Shopify order to its work item (if it is one of ours). Takes
  * ownership of *o on success. */
 static int attach_shopify(struct run_ctx *rc, struct sh_order *o, int from_window,
-			  struct err *e)
+			  struct work_item **out, struct err *e)
 {
 	struct work_item *w = NULL;
 	char *tt_id = NULL;
@@ -812,15 +830,27 @@ static int attach_shopify(struct run_ctx *rc, struct sh_order *o, int from_windo
 		if (w == NULL)
 			return 0;
 	}
+	/* A full picture (orderCreate's answer, a read by id) is kept over a
+	 * light one of the same moment. */
+	if (w->have_sh && !w->sh.partial && o->partial &&
+	    o->updated_at <= w->sh.updated_at) {
+		w->from_sh_window |= from_window;
+		if (out)
+			*out = w;
+		return 0;
+	}
 	sh_order_free(&w->sh);
 	w->sh = *o;
 	memset(o, 0, sizeof(*o));
 	w->have_sh = 1;
 	w->from_sh_window |= from_window;
+	if (out)
+		*out = w;
 	return 0;
 }
 
-static int fetch_sh_window(struct run_ctx *rc, struct err *e)
+int fetch_shopify_window(struct run_ctx *rc, detail_then_fn hook, void *hook_arg,
+			 struct err *e)
 {
 	struct sh_order_list page;
 	int64_t since = 0, epoch = 0;
@@ -842,12 +872,18 @@ static int fetch_sh_window(struct run_ctx *rc, struct err *e)
 			report_deadline(rc, "Shopify", "shopify_to_tiktok");
 			break;
 		}
-		if (rc->sho->orders_updated_since(rc->sh, since, after,
+		if (rc->sho->orders_updated_since(rc->sh, since, rc->now, after,
 						  rc->cfg->sh_page_size, &page, e) != 0)
 			goto cleanup;
 		for (i = 0; i < page.n; i++)
-			if (attach_shopify(rc, &page.v[i], 1, e) != 0)
+		{
+			struct work_item *w = NULL;
+
+			if (attach_shopify(rc, &page.v[i], 1, &w, e) != 0)
 				goto cleanup;
+			if (w && hook)
+				hook(rc, w, hook_arg);
+		}
 		free(after);
 		after = page.has_next && page.end_cursor ? xstrdup(page.end_cursor) : NULL;
 		sh_order_list_free(&page);
@@ -886,15 +922,16 @@ static void on_nodes(void *arg, struct sh_result *res, struct sh_order_list *l)
 		return;
 	}
 	for (i = 0; l && i < l->n; i++)
-		if (attach_shopify(nc->rc, &l->v[i], 0, &nc->err) != 0) {
+		if (attach_shopify(nc->rc, &l->v[i], 0, NULL, &nc->err) != 0) {
 			nc->failed = 1;
 			return;
 		}
 }
 
 /* Read linked orders of the working set that the window did not bring
- * (mode 0), that an unknown outcome left to re-read (1), or whose light
- * window picture is not enough (2, want_detail). */
+ * (mode 0), that an unknown outcome left to re-read (1), whose light
+ * window picture is not enough (2, want_detail), or that TikTok cancelled
+ * and the orders stage must look at (3). */
 static int fetch_linked(struct run_ctx *rc, int only_refresh, struct err *e)
 {
 	struct idlist gids = { NULL, 0, 0, { NULL, 0 } };
@@ -909,9 +946,14 @@ static int fetch_linked(struct run_ctx *rc, int only_refresh, struct err *e)
 
 		if (w->rec.sh_gid == NULL)
 			continue;
-		if (only_refresh == 2 ? !w->want_detail
-		    : only_refresh ? !w->needs_refresh : w->have_sh)
+		if (only_refresh == 3) {
+			if (w->have_sh || !w->have_tt || w->tt.status != TT_CANCELLED ||
+			    w->rec.cancel_state != 0)
+				continue;
+		} else if (only_refresh == 2 ? !w->want_detail
+			   : only_refresh ? !w->needs_refresh : w->have_sh) {
 			continue;
+		}
 		idlist_add(&gids, w->rec.sh_gid);
 	}
 	for (i = 0; i < gids.n; i += SH_NODES_BATCH) {
@@ -932,11 +974,12 @@ cleanup:
 	return ret;
 }
 
-int fetch_shopify(struct run_ctx *rc, struct err *e)
+/* What the orders stage needs from Shopify: the orders TikTok cancelled
+ * (cancel them in Shopify, or raise the alert). The window itself is read
+ * by the fulfillment stage (fetch_shopify_window). */
+int fetch_shopify_for_orders(struct run_ctx *rc, struct err *e)
 {
-	if (rc->mode == RUN_SCHEDULED && fetch_sh_window(rc, e) != 0)
-		return -1;
-	return fetch_linked(rc, 0, e);
+	return fetch_linked(rc, 3, e);
 }
 
 /* After unknown outcomes: read the affected orders again from both sides. */
@@ -1146,12 +1189,25 @@ cleanup:
 struct prov_job {
 	struct run_ctx *rc;
 	int failed;
+	int pending, done;
 };
+
+static void on_providers_body(struct prov_job *pj, struct tt_result *res,
+			      struct tt_provider_list *l);
 
 static void on_providers(void *arg, struct tt_result *res,
 			 struct tt_provider_list *l)
 {
 	struct prov_job *pj = arg;
+
+	on_providers_body(pj, res, l);
+	if (--pj->pending == 0)
+		pj->done = 1;
+}
+
+static void on_providers_body(struct prov_job *pj, struct tt_result *res,
+			      struct tt_provider_list *l)
+{
 	struct run_ctx *rc = pj->rc;
 	struct tt_provider_list *d;
 	size_t i;
@@ -1342,7 +1398,15 @@ int fetch_mark_details(struct run_ctx *rc)
 		struct work_item *w = &rc->items[i];
 
 		w->want_detail = 0;
-		if (!w->have_tt || !w->have_sh || !w->sh.partial || w->rec.sh_gid == NULL)
+		if (!w->have_tt || w->rec.sh_gid == NULL || w->ful_started)
+			continue;
+		if (!w->have_sh) {
+			/* Not in the Shopify window: read it by id. */
+			w->want_detail = 1;
+			n++;
+			continue;
+		}
+		if (!w->sh.partial)
 			continue;
 		/* Pushes need the fulfillments' lines, which the window
 		 * carries; pulls need the fulfillment orders, which it does
@@ -1430,20 +1494,22 @@ cleanup:
 	return ret;
 }
 
-static int resolve_providers(struct run_ctx *rc, struct err *e)
+/* The shipping providers of every seller-shipping delivery option in the
+ * working set: from this run's reads, else the state's cache (lists
+ * rarely change), else TikTok. With check_rules, the carrier rules are
+ * then held against every provider known. Waits for its own reads only. */
+int fetch_providers(struct run_ctx *rc, int check_rules, struct err *e)
 {
 	struct idlist opts = { NULL, 0, 0, { NULL, 0 } };
-	struct prov_job pj = { rc, 0 };
+	struct prov_job pj;
 	size_t i;
 	int ret = -1;
 
-	refresh_before_push(rc);
+	memset(&pj, 0, sizeof(pj));
+	pj.rc = rc;
 	for (i = 0; i < rc->nitems; i++) {
 		struct work_item *w = &rc->items[i];
 
-		/* Every seller-shipping delivery option in the working set:
-		 * pushes need their lists, and the carrier rules are held
-		 * against them at the start of the run. */
 		if (!w->have_tt || w->tt.delivery_option_id == NULL ||
 		    w->tt.shipping_type == NULL ||
 		    strcmp(w->tt.shipping_type, "SELLER") != 0 ||
@@ -1453,19 +1519,30 @@ static int resolve_providers(struct run_ctx *rc, struct err *e)
 		if (work_providers(rc, w->tt.delivery_option_id) == NULL)
 			idlist_add(&opts, w->tt.delivery_option_id);
 	}
-	for (i = 0; i < opts.n; i++)
-		if (rc->tto->get_providers(rc->tt, opts.v[i], on_providers, &pj, e) != 0)
+	for (i = 0; i < opts.n; i++) {
+		pj.pending++;
+		if (rc->tto->get_providers(rc->tt, opts.v[i], on_providers, &pj, e) != 0) {
+			if (--pj.pending > 0)
+				http_run_until(rc->http, &pj.done, NULL);
 			goto cleanup;
-	if (opts.n && http_run(rc->http, e) != 0)
+		}
+	}
+	if (pj.pending > 0 && http_run_until(rc->http, &pj.done, e) != 0)
 		goto cleanup;
-	check_carrier_rules(rc);
+	if (check_rules)
+		check_carrier_rules(rc);
 	ret = 0;
 cleanup:
 	idlist_free(&opts);
 	return ret;
 }
 
+void fetch_refresh_before_push(struct run_ctx *rc)
+{
+	refresh_before_push(rc);
+}
+
 int resolve_inputs(struct run_ctx *rc, int for_orders, struct err *e)
 {
-	return for_orders ? resolve_skus(rc, e) : resolve_providers(rc, e);
+	return for_orders ? resolve_skus(rc, e) : fetch_providers(rc, 1, e);
 }

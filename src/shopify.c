@@ -1680,9 +1680,11 @@ static void on_sync_orders(void *arg, struct sh_result *res,
 }
 
 static int sh_orders_updated_since(struct shopify *s, int64_t since,
-				   const char *after, int first,
+				   int64_t until, const char *after, int first,
 				   struct sh_order_list *out, struct err *e)
 {
+	char until_iso[32];
+
 	struct sync_orders so;
 	struct strbuf q = STRBUF_INIT;
 	struct sh_job *j;
@@ -1703,6 +1705,10 @@ static int sh_orders_updated_since(struct shopify *s, int64_t since,
 		first = scan_max_first();
 	sb_add_term(&q, "updated_at", ":>=", iso);
 	sb_add(&q, " ");
+	if (until > 0 && time_to_iso8601(until, until_iso) == 0) {
+		sb_add_term(&q, "updated_at", ":<", until_iso);
+		sb_add(&q, " ");
+	}
 	sb_add_term(&q, "tag", ":", "TikTok Shop");
 	vars = json_pack("{s:i,s:s}", "first", first, "query", q.buf);
 	sb_free(&q);

@@ -716,7 +716,7 @@ static void drive_every_operation(void)
 	/* orders_updated_since, asking for more than a page may hold */
 	say_data(orders_page(json_pack("[o,o]", order_obj(), other_order_obj()), 1,
 			     "eyJsYXN0X2lkIjoxMDAxfQ=="));
-	ck_assert_int_eq(shopify_ops.orders_updated_since(S, T_SINCE, NULL, 50, &page, &e), 0);
+	ck_assert_int_eq(shopify_ops.orders_updated_since(S, T_SINCE, 0, NULL, 50, &page, &e), 0);
 	ck_assert_uint_eq(page.n, 2);
 	sh_order_list_free(&page);
 
@@ -996,11 +996,11 @@ START_TEST(test_window_page_parsed)
 
 	say_data(orders_page(json_pack("[o,o]", order_obj(), other_order_obj()), 1,
 			     "eyJsYXN0X2lkIjo5OTB9"));
-	ck_assert_int_eq(shopify_ops.orders_updated_since(S, T_SINCE, "prev-cursor", 10, &page, &e), 0);
+	ck_assert_int_eq(shopify_ops.orders_updated_since(S, T_SINCE, T_SINCE + 3600, "prev-cursor", 10, &page, &e), 0);
 	ck_assert_uint_eq(W.nreqs, 1);
 	v = vars_of(0);
 	ck_assert_str_eq(json_string_value(json_object_get(v, "query")),
-			 "updated_at:>='2026-11-20T10:00:00Z' tag:'TikTok Shop'");
+			 "updated_at:>='2026-11-20T10:00:00Z' updated_at:<'2026-11-20T11:00:00Z' tag:'TikTok Shop'");
 	ck_assert_str_eq(json_string_value(json_object_get(v, "after")), "prev-cursor");
 	json_decref(v);
 	q = query_of(0, &keep);
@@ -1092,7 +1092,7 @@ START_TEST(test_truncated_order_read_again_alone)
 	}
 	say_data(orders_page(json_pack("[o,o]", big, other_order_obj()), 0, NULL));
 	say_data(json_pack("{s:o}", "order", detail));
-	ck_assert_int_eq(shopify_ops.orders_updated_since(S, T_SINCE, NULL, 10, &page, &e), 0);
+	ck_assert_int_eq(shopify_ops.orders_updated_since(S, T_SINCE, 0, NULL, 10, &page, &e), 0);
 	ck_assert_uint_eq(W.nreqs, 2);
 	ck_assert_str_eq(W.reqs[1].op, "OrderDetail");
 	v = vars_of(1);
@@ -1582,7 +1582,7 @@ START_TEST(test_auth_refused)
 	say_json(200, J("{'errors':[{'message':'Access denied for orders field. Required access: `read_orders` access scope.',"
 			"'extensions':{'code':'ACCESS_DENIED','documentation':'https://shopify.dev/api/usage/access-scopes',"
 			"'requiredAccess':'`read_orders` access scope.'}}],'data':null}"));
-	ck_assert_int_eq(shopify_ops.orders_updated_since(S, T_SINCE, NULL, 10, &page, &e), -1);
+	ck_assert_int_eq(shopify_ops.orders_updated_since(S, T_SINCE, 0, NULL, 10, &page, &e), -1);
 	ck_assert_int_eq(e.cls, ERR_AUTH);
 	ck_assert_uint_eq(W.nreqs, 2);
 	ck_assert_ptr_null(strstr(e.msg, TOKEN));
