@@ -25,6 +25,7 @@
 #define CFG_DEFAULT_MAX_ATTEMPTS 5	  /* per request, reads and looked-up writes */
 #define CFG_DEFAULT_TIMEOUT_SECONDS 30	  /* per request */
 #define CFG_DEFAULT_DEADLINE_SECONDS 3000 /* stop fetching before an hourly cron's next run */
+#define CFG_DEFAULT_CHUNK_ORDERS 1000	/* orders per chunk of the orders stage (memory) */
 #define CFG_DEFAULT_TOKEN_REFRESH_MARGIN 3600 /* refresh when < 1 h of validity left */
 #define CFG_DEFAULT_SHOPIFY_VERSION "2026-04"
 
@@ -81,6 +82,7 @@ struct config {
 	int overlap_seconds;
 	int tt_page_size, sh_page_size;
 	int deadline_seconds;
+	int chunk_orders;		/* orders held at once by the orders stage */
 	int notify_customer;		/* Shopify fulfillment emails; default 0 */
 	int cancel_in_shopify;		/* default 1; 0 = report only */
 	char *inventory_behaviour;	/* default "BYPASS" */

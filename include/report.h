@@ -60,6 +60,12 @@ struct run_stats {
 	int64_t started_at, finished_at;
 };
 
+/*
+ * The items are not kept in memory: report_add() spools them into a
+ * private temporary SQLite database (on disk, deleted when closed; its
+ * page cache is bounded), so a run of any size holds a few MB of rows.
+ * They are read back in the order they were added, through an iterator.
+ */
 struct report {
 	char *run_id;
 	char *store_name;
@@ -69,15 +75,66 @@ struct report {
 	int aborted;		/* the run stopped early (exit 3) */
 	char *abort_reason;
 	struct run_stats stats;
-	struct report_item *items;
-	size_t nitems, cap;
+	size_t nitems;		/* items spooled */
+	void *db;		/* sqlite3 *: the spool (report.c) */
+	void *insert;		/* sqlite3_stmt *: INSERT one item */
+	void *lookup;		/* sqlite3_stmt *: items of one object and order */
+	int spool_failed;	/* an item could not be spooled: report_write fails */
 };
 
 void report_init(struct report *r, const char *run_id, const char *store,
 		 const char *command, int dry_run);
 void report_free(struct report *r);
-/* Append a copy of *it (all strings copied; NULL strings become ""). */
+/* Append a copy of *it (all strings copied; NULL strings become ""). When
+ * the spool fails (disk full) the item is logged and lost, and
+ * report_write() returns -1 (REPORT_SPOOL). */
 void report_add(struct report *r, const struct report_item *it);
+
+/* Reading the items back, in the order they were added:
+ *
+ *	struct report_iter ri;
+ *	const struct report_item *it;
+ *
+ *	if (report_iter_open(r, &ri, SYNC_FAILED, -1, NULL) == -1)
+ *		...;
+ *	while ((it = report_iter_next(&ri)) != NULL)
+ *		...;
+ *	if (ri.failed) ...;	(the spool could not be read to the end)
+ *	report_iter_close(&ri);
+ *
+ * Filters: status (enum sync_status, < 0 any), alert (< 0 any, 0 not an
+ * alert, 1 an alert), reason_code (NULL any). The strings of the item
+ * returned are never NULL ("" when empty) and stay valid until the next
+ * call on the iterator. Any number of iterators may be open at once. */
+struct report_iter {
+	void *stmt;		/* sqlite3_stmt * */
+	struct report_item it;
+	int failed;		/* reading stopped on an error (logged) */
+};
+
+/* 0, or -1 when the spool cannot be read (logged). */
+int report_iter_open(const struct report *r, struct report_iter *ri,
+		     int status, int alert, const char *reason_code);
+/* The next item, or NULL at the end (or on an error: ri->failed). */
+const struct report_item *report_iter_next(struct report_iter *ri);
+void report_iter_close(struct report_iter *ri);
+
+/* 1 when an item of this object and TikTok order is spooled whose detail
+ * contains detail_substr (NULL: any detail), else 0. */
+int report_has(const struct report *r, const char *object, const char *tt_id,
+	       const char *detail_substr);
+/* 1 when an item of this object and TikTok order is spooled with this
+ * status and reason code (NULL: "") whose detail is `key` or starts with
+ * `key;` (fulfillment records: "<key>; tracking ..."), else 0. */
+int report_has_key(const struct report *r, const char *object,
+		   const char *tt_id, const char *key, enum sync_status status,
+		   const char *reason_code);
+/* The failures shown in groups (status SYNC_FAILED, not alerts) by reason
+ * code: *codes and *counts (n of each, caller frees both and the codes),
+ * the biggest group first, ties in order of their first item. 0 or -1
+ * (logged). */
+int report_failure_groups(const struct report *r, char ***codes,
+			  size_t **counts, size_t *n);
 
 /* Write the run folder; *dir_out (optional) gets its path. */
 int report_write(const char *reports_dir, const struct report *r,

@@ -4,8 +4,9 @@
  * in-memory working set that fetch.c fills and plan/apply consume, and
  * the stage functions main's story calls in order:
  *
- *   run_open -> fetch_tiktok -> fetch_shopify -> resolve_inputs
- *            -> apply_orders -> apply_fulfillments -> run_report -> run_close
+ *   run_open -> fetch_tiktok (per chunk: fetch_shopify_for_orders ->
+ *            resolve_inputs -> apply_orders)
+ *            -> apply_fulfillments -> run_report -> run_close
  *
  * In a dry run nothing is written to the state file and no write call is
  * made; everything else (reads, planning, the report) happens.
@@ -34,6 +35,18 @@ enum run_mode {
 };
 
 struct strindex;
+struct idlist;
+struct sku_cache;
+struct run_ctx;
+
+/* The orders stage runs over the TikTok window a chunk of
+ * settings.chunk_orders orders at a time (fetch_tiktok): after each chunk
+ * only the orders the fulfillment stage needs stay in memory, so a run's
+ * memory does not grow with its window. */
+
+/* One chunk of the orders stage (cmd_run.c): every item of the working
+ * set with orders_done == 0. */
+typedef int (*orders_stage_fn)(struct run_ctx *rc, struct err *e);
 
 /* One order of the working set. */
 struct work_item {
@@ -59,6 +72,7 @@ struct work_item {
 	int ful_started;	/* fulfillments planned while the window was read */
 	int from_tt_window, from_sh_window;
 	int tt_fresh;		/* tt read from TikTok in this run (not a stored snapshot) */
+	int orders_done;	/* the orders stage has handled it (an earlier chunk) */
 };
 
 struct run_ctx {
@@ -81,9 +95,14 @@ struct run_ctx {
 	struct shopify *sh;
 	const struct sh_ops *sho;
 
-	struct work_item *items;
+	struct work_item **items;	/* each its own allocation (stable addresses) */
 	size_t nitems, capitems;
 	struct strindex *item_index;	/* tt_id -> position in items (fetch.c) */
+	struct idlist *seen;	/* orders the orders stage handled in this run */
+	struct idlist *keep;	/* orders the fulfillment stage needs, whatever they look like */
+	struct idlist *options;	/* seller delivery options of the orders let go */
+	struct sku_cache *sku_cache;	/* SKU -> variant resolutions of this run */
+	orders_stage_fn orders_stage;
 	struct tt_provider_list *providers;	/* per delivery option seen */
 	size_t nproviders;
 
@@ -101,7 +120,11 @@ int run_open(struct run_ctx *rc, const struct config *cfg, enum run_mode mode,
 	     int dry_run, struct err *e);
 void run_close(struct run_ctx *rc);
 
-int fetch_tiktok(struct run_ctx *rc, struct err *e);
+/* The TikTok window (scheduled runs) or the chosen orders (manual syncs),
+ * then the orders from the state that retry or wait on an outcome. Every
+ * settings.chunk_orders orders, and once at the end, `stage` runs over the new ones;
+ * then the orders the fulfillment stage has no use for are let go. */
+int fetch_tiktok(struct run_ctx *rc, orders_stage_fn stage, struct err *e);
 int fetch_shopify_for_orders(struct run_ctx *rc, struct err *e);
 int resolve_inputs(struct run_ctx *rc, int for_orders, struct err *e);
 int refetch_items(struct run_ctx *rc, struct err *e);

@@ -891,14 +891,15 @@ static int order_round(struct run_ctx *rc, int round, struct err *e)
 	action_list_init(&al);
 	pos = xcalloc(rc->nitems ? rc->nitems : 1, sizeof(*pos));
 	for (i = 0; i < rc->nitems; i++) {
-		struct work_item *w = &rc->items[i];
+		struct work_item *w = rc->items[i];
 
-		if (!w->have_tt || (round > 0 && !w->needs_refresh))
+		if (!w->have_tt || (round == 0 && w->orders_done) ||
+		    (round > 0 && !w->needs_refresh))
 			continue;
 		work_to_plan(rc, w, &pos[n++]);
 	}
 	for (i = 0; i < rc->nitems; i++)
-		rc->items[i].needs_refresh = rc->items[i].needs_replan = 0;
+		rc->items[i]->needs_refresh = rc->items[i]->needs_replan = 0;
 	memset(&ps, 0, sizeof(ps));
 	ps.cfg = rc->cfg;
 	ps.now = rc->now;
@@ -974,7 +975,7 @@ static int any_refresh(struct run_ctx *rc)
 	size_t i;
 
 	for (i = 0; i < rc->nitems; i++)
-		if (rc->items[i].needs_refresh || rc->items[i].needs_replan)
+		if (rc->items[i]->needs_refresh || rc->items[i]->needs_replan)
 			return 1;
 	return 0;
 }
@@ -1459,19 +1460,7 @@ static void start_ful_action(struct ful_job *j)
 static int ful_reported(const struct run_ctx *rc, const struct work_item *w,
 			const char *key, enum sync_status st, const char *code)
 {
-	size_t i, n = key ? strlen(key) : 0;
-
-	for (i = 0; key && i < rc->rep.nitems; i++) {
-		const struct report_item *it = &rc->rep.items[i];
-
-		if (it->status == st && strcmp(it->object, "fulfillment") == 0 &&
-		    strcmp(it->tt_order_id, w->tt_id) == 0 &&
-		    strncmp(it->detail, key, n) == 0 &&
-		    (it->detail[n] == '\0' || it->detail[n] == ';') &&
-		    strcmp(it->reason_code, code ? code : "") == 0)
-			return 1;
-	}
-	return 0;
+	return report_has_key(&rc->rep, "fulfillment", w->tt_id, key, st, code);
 }
 
 static void apply_ful_record(struct run_ctx *rc, struct work_item *w,
@@ -1683,7 +1672,7 @@ static int ful_round(struct run_ctx *rc, struct ful_stage *fs, struct err *e)
 		details = fetch_mark_details(rc);
 	pos = xcalloc(rc->nitems ? rc->nitems : 1, sizeof(*pos));
 	for (i = 0; i < rc->nitems; i++) {
-		struct work_item *w = &rc->items[i];
+		struct work_item *w = rc->items[i];
 
 		if (!w->have_tt || w->rec.sh_gid == NULL || !w->have_sh || w->want_detail)
 			continue;
@@ -1694,8 +1683,8 @@ static int ful_round(struct run_ctx *rc, struct ful_stage *fs, struct err *e)
 		work_to_plan(rc, w, &pos[n++]);
 	}
 	for (i = 0; i < rc->nitems; i++)
-		if (fs->round > 0 || !rc->items[i].ful_started)
-			rc->items[i].needs_refresh = rc->items[i].needs_replan = 0;
+		if (fs->round > 0 || !rc->items[i]->ful_started)
+			rc->items[i]->needs_refresh = rc->items[i]->needs_replan = 0;
 	stage_plan(fs, pos, n);
 	if (fs->failed) {
 		*e = fs->err;
@@ -1714,7 +1703,7 @@ static int ful_round(struct run_ctx *rc, struct ful_stage *fs, struct err *e)
 		goto cleanup;
 	}
 	for (i = 0; i < rc->nitems; i++)
-		reload_fuls(rc, &rc->items[i]);
+		reload_fuls(rc, rc->items[i]);
 	ret = 0;
 cleanup:
 	free(pos);
@@ -1728,7 +1717,7 @@ static void report_unresolved(struct run_ctx *rc)
 	size_t i, k;
 
 	for (i = 0; i < rc->nitems; i++) {
-		struct work_item *w = &rc->items[i];
+		struct work_item *w = rc->items[i];
 
 		for (k = 0; k < w->nfuls; k++) {
 			const struct ful_rec *f = &w->fuls[k];
@@ -1760,7 +1749,7 @@ int apply_fulfillments(struct run_ctx *rc, struct err *e)
 	int round, progress = 0, rc0;
 
 	for (i = 0; i < rc->nitems; i++)
-		rc->items[i].ful_started = 0;
+		rc->items[i]->ful_started = 0;
 	ful_stage_init(&fs, rc, 0, &progress);
 	if (fetch_providers(rc, 1, e) != 0)
 		goto fail;

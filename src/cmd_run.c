@@ -8,7 +8,9 @@
  *      (exit 3 when a platform refuses us or cannot be reached);
  *   3. fetch the TikTok window (first run: the past 7 days by create
  *      time; then from the cursor minus the overlap, by update time);
- *      snapshots recorded, cursor advanced;
+ *      snapshots recorded, cursor advanced; then the orders the state
+ *      says to retry. A chunk of orders at a time goes through 4-5, and
+ *      only what the fulfillment stage needs stays in memory:
  *   4. resolve SKU -> variant for the orders to create;
  *   5. plan and apply the orders (create in Shopify exactly once, cancel);
  *   6. fulfillments: read the Shopify window, and as its pages arrive
@@ -57,6 +59,19 @@ static void run_usage(FILE *f, enum run_mode mode)
 			"  -v, --verbose         more messages on stderr\n"
 			"  -h, --help            this text\n\n"
 			"exit status: as for `ttsync run`.\n");
+}
+
+/* Steps 4-5 for one chunk of orders (fetch_tiktok calls it). */
+static int orders_stage(struct run_ctx *rc, struct err *e)
+{
+	/* what the orders stage needs from Shopify: the linked orders TikTok
+	 * cancelled */
+	if (fetch_shopify_for_orders(rc, e) != 0)
+		return -1;
+	if (rc->mode == RUN_SYNC_FULFILLMENTS)
+		return 0;
+	/* 4-5. SKU -> variant, then create (or cancel) in Shopify */
+	return resolve_inputs(rc, 1, e) != 0 || apply_orders(rc, e) != 0 ? -1 : 0;
 }
 
 static int sync_main(int argc, char **argv, enum run_mode mode)
@@ -147,16 +162,10 @@ static int sync_main(int argc, char **argv, enum run_mode mode)
 		goto cleanup;
 	}
 
-	/* 3. fetch the TikTok window (or the chosen orders), and what the
-	 *    orders stage needs from Shopify */
-	if (fetch_tiktok(&rc, &e) != 0 || fetch_shopify_for_orders(&rc, &e) != 0)
+	/* 3-5. the TikTok window (or the chosen orders) and the orders to
+	 *      retry, each chunk through the orders stage as it is read */
+	if (fetch_tiktok(&rc, orders_stage, &e) != 0)
 		goto abort;
-
-	/* 4-5. orders: SKU -> variant, then create (or cancel) in Shopify */
-	if (mode != RUN_SYNC_FULFILLMENTS) {
-		if (resolve_inputs(&rc, 1, &e) != 0 || apply_orders(&rc, &e) != 0)
-			goto abort;
-	}
 
 	/* 6. fulfillments: carrier lists, the Shopify window (its pages start
 	 *    their pushes and pulls as they arrive), the rest, follow-ups */

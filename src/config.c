@@ -401,6 +401,7 @@ static const struct keyspec settings_keys[] = {
 	{ "tiktok_page_size", V_INT, OFF(tt_page_size), 1, 100, 0 },
 	{ "shopify_page_size", V_INT, OFF(sh_page_size), 1, 250, 0 },
 	{ "deadline_seconds", V_INT, OFF(deadline_seconds), 60, 86400, 0 },
+	{ "chunk_orders", V_INT, OFF(chunk_orders), 1, 100000, 0 },
 	{ "notify_customer", V_BOOL, OFF(notify_customer), 0, 0, 0 },
 	{ "cancel_in_shopify", V_BOOL, OFF(cancel_in_shopify), 0, 0, 0 },
 	{ "inventory_behaviour", V_INVENTORY, OFF(inventory_behaviour), 0, 0, 0 },
@@ -1158,6 +1159,7 @@ static void set_defaults(struct config *c)
 	c->tt_page_size = CFG_DEFAULT_TT_PAGE_SIZE;
 	c->sh_page_size = CFG_DEFAULT_SH_PAGE_SIZE;
 	c->deadline_seconds = CFG_DEFAULT_DEADLINE_SECONDS;
+	c->chunk_orders = CFG_DEFAULT_CHUNK_ORDERS;
 	c->notify_customer = 0;
 	c->cancel_in_shopify = 1;
 	c->token_refresh_margin = CFG_DEFAULT_TOKEN_REFRESH_MARGIN;

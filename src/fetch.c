@@ -5,7 +5,10 @@
  *    backfill_days by create time; later runs read from the last committed
  *    cursor minus the overlap, by update time, to the end of the pages.
  *    Each order's snapshot is recorded before the cursor moves; a bad order
- *    fails alone. Manual syncs read the chosen orders by id instead.
+ *    fails alone. Manual syncs read the chosen orders by id instead. Every
+ *    settings.chunk_orders new orders the orders stage runs over them
+ *    (orders_chunk), then only those the fulfillment stage needs stay
+ *    (work_release): memory is bounded by the chunk, not the window.
  *  - from the state: orders whose earlier attempt is unresolved (open
  *    intents), failures that retry by themselves, and (automatic order
  *    sync) every eligible order still not synced;
@@ -101,16 +104,19 @@ static void strindex_free(struct strindex *ix)
 	ix->cap = 0;
 }
 
+static void idlist_free(struct idlist *l);
+static void sku_cache_free(struct sku_cache *c);
+
 static const char *item_key(const void *base, size_t i)
 {
-	return ((const struct work_item *)base)[i].tt_id;
+	return ((struct work_item *const *)base)[i]->tt_id;
 }
 
 struct work_item *work_find(struct run_ctx *rc, const char *tt_id)
 {
 	size_t pos = strindex_find(rc->item_index, rc->items, item_key, tt_id);
 
-	return pos == (size_t)-1 ? NULL : &rc->items[pos];
+	return pos == (size_t)-1 ? NULL : rc->items[pos];
 }
 
 struct work_item *work_add(struct run_ctx *rc, const char *tt_id)
@@ -123,8 +129,10 @@ struct work_item *work_add(struct run_ctx *rc, const char *tt_id)
 		rc->capitems = rc->capitems ? rc->capitems * 2 : 64;
 		rc->items = xrealloc(rc->items, rc->capitems * sizeof(*rc->items));
 	}
-	w = &rc->items[rc->nitems++];
-	memset(w, 0, sizeof(*w));
+	/* Each item has its own allocation: calls in flight keep pointers
+	 * to items while the window adds more. */
+	w = xcalloc(1, sizeof(*w));
+	rc->items[rc->nitems++] = w;
 	w->tt_id = xstrdup(tt_id);
 	if (rc->item_index == NULL)
 		rc->item_index = xcalloc(1, sizeof(*rc->item_index));
@@ -154,14 +162,28 @@ void work_free_all(struct run_ctx *rc)
 {
 	size_t i;
 
-	for (i = 0; i < rc->nitems; i++)
-		work_item_free(&rc->items[i]);
+	for (i = 0; i < rc->nitems; i++) {
+		work_item_free(rc->items[i]);
+		free(rc->items[i]);
+	}
 	free(rc->items);
 	rc->items = NULL;
 	rc->nitems = rc->capitems = 0;
 	strindex_free(rc->item_index);
 	free(rc->item_index);
 	rc->item_index = NULL;
+	if (rc->seen)
+		idlist_free(rc->seen);
+	if (rc->keep)
+		idlist_free(rc->keep);
+	if (rc->options)
+		idlist_free(rc->options);
+	free(rc->seen);
+	free(rc->keep);
+	free(rc->options);
+	rc->seen = rc->keep = rc->options = NULL;
+	sku_cache_free(rc->sku_cache);
+	rc->sku_cache = NULL;
 }
 
 const struct tt_provider_list *work_providers(struct run_ctx *rc,
@@ -245,6 +267,7 @@ static int ingest(struct run_ctx *rc, struct tt_order *o, char *raw,
 	w->raw = raw;
 	w->have_tt = 1;
 	w->tt_fresh = 1;
+	w->orders_done = 0;	/* newer data: the orders stage looks again */
 	w->from_tt_window |= from_window;
 	rc->rep.stats.tt_orders_fetched++;
 	if (!rc->dry_run &&
@@ -369,6 +392,8 @@ static void report_deadline(struct run_ctx *rc, const char *platform,
 
 /* ---- TikTok ------------------------------------------------------------ */
 
+static int orders_chunk(struct run_ctx *rc, int force, struct err *e);
+
 static int fetch_window(struct run_ctx *rc, struct err *e)
 {
 	struct tt_search q;
@@ -406,7 +431,8 @@ static int fetch_window(struct run_ctx *rc, struct err *e)
 		if (rc->tto->search_orders(rc->tt, &q, &page, e) != 0)
 			goto cleanup;
 		rc->rep.stats.tt_pages++;
-		if (ingest_page(rc, &page, 1, found_epoch ? epoch : 0, e) != 0)
+		if (ingest_page(rc, &page, 1, found_epoch ? epoch : 0, e) != 0 ||
+		    orders_chunk(rc, 0, e) != 0)
 			goto cleanup;
 		free(token);
 		token = page.next_page_token && *page.next_page_token
@@ -535,6 +561,101 @@ static void idlist_free(struct idlist *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static int idlist_has(const struct idlist *l, const char *id)
+{
+	return l != NULL && id != NULL &&
+	       strindex_find(&l->ix, l->v, id_key, id) != (size_t)-1;
+}
+
+/* A run-level list (rc->seen, rc->keep, rc->options), made on first use. */
+static struct idlist *idlist_of(struct idlist **l)
+{
+	if (*l == NULL)
+		*l = xcalloc(1, sizeof(**l));
+	return *l;
+}
+
+/* SKU -> variant resolutions already made in this run: a window read a
+ * chunk at a time asks Shopify about each SKU once, not once a chunk.
+ * Keyed by "tiktok sku id US seller sku"; failed lookups are not kept. */
+struct sku_cache {
+	struct idlist keys;
+	struct sku_resolution *v;	/* parallel to keys.v */
+	size_t cap;
+};
+
+static char *sku_key(const char *sku_id, const char *seller_sku)
+{
+	return xasprintf("%s\037%s", sku_id ? sku_id : "", seller_sku ? seller_sku : "");
+}
+
+static void sku_copy(struct sku_resolution *d, const struct sku_resolution *s)
+{
+	size_t j;
+
+	memset(d, 0, sizeof(*d));
+	d->tt_sku_id = xstrdup(s->tt_sku_id);
+	d->seller_sku = xstrdup(s->seller_sku);
+	d->kind = s->kind;
+	d->variant_id = xstrdup(s->variant_id);
+	if (s->ncandidates) {
+		d->candidates = xcalloc(s->ncandidates, sizeof(char *));
+		for (j = 0; j < s->ncandidates; j++)
+			d->candidates[j] = xstrdup(s->candidates[j]);
+		d->ncandidates = s->ncandidates;
+	}
+}
+
+static const struct sku_resolution *sku_cache_find(const struct sku_cache *c,
+						   const char *sku_id,
+						   const char *seller_sku)
+{
+	char *k;
+	size_t pos;
+
+	if (c == NULL)
+		return NULL;
+	k = sku_key(sku_id, seller_sku);
+	pos = strindex_find(&c->keys.ix, c->keys.v, id_key, k);
+	free(k);
+	return pos == (size_t)-1 ? NULL : &c->v[pos];
+}
+
+static void sku_cache_put(struct run_ctx *rc, const struct sku_resolution *r)
+{
+	struct sku_cache *c;
+	char *k;
+
+	if (r->kind == SKU_RES_LOOKUP_FAILED)
+		return;
+	if (rc->sku_cache == NULL)
+		rc->sku_cache = xcalloc(1, sizeof(*rc->sku_cache));
+	c = rc->sku_cache;
+	k = sku_key(r->tt_sku_id, r->seller_sku);
+	if (!idlist_has(&c->keys, k)) {
+		idlist_add(&c->keys, k);
+		if (c->keys.n > c->cap) {
+			c->cap = c->keys.cap;
+			c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
+		}
+		sku_copy(&c->v[c->keys.n - 1], r);
+	}
+	free(k);
+}
+
+static void sku_cache_free(struct sku_cache *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->keys.n; i++)
+		sku_resolution_free(&c->v[i]);
+	free(c->v);
+	idlist_free(&c->keys);
+	free(c);
+}
+
 struct collect_ctx {
 	struct run_ctx *rc;
 	struct idlist *ids;
@@ -621,45 +742,187 @@ static int collect_ful(const struct ful_rec *f, void *arg)
 	return 0;
 }
 
-/* Add orders known to the state (not in this run's window) from their
- * snapshots. */
+/* Add one order known to the state (not in this run's window) from its
+ * snapshot. */
+static int add_one_from_state(struct run_ctx *rc, const char *id, int selected,
+			      struct err *e)
+{
+	struct work_item *w = work_find(rc, id);
+	struct order_rec r;
+	int found = 0;
+
+	if (w && w->have_tt) {
+		w->selected |= selected;
+		return 0;
+	}
+	memset(&r, 0, sizeof(r));
+	if (state_order_get(rc->st, id, &r, &found, e) != 0)
+		return -1;
+	if (!found || r.snapshot == NULL) {
+		order_rec_free(&r);
+		return 0;
+	}
+	w = work_add(rc, id);
+	w->selected |= selected;
+	if (tiktok_order_from_json(r.snapshot, &w->tt, e) != 0) {
+		/* Stays failed as it was; nothing new to plan with. */
+		logmsg(LOG_INFO, "order %s: stored snapshot unreadable: %s", id, e->msg);
+		err_clear(e);
+		order_rec_free(&r);
+		w->have_tt = 0;
+		return 0;
+	}
+	w->have_tt = 1;
+	order_rec_free(&r);
+	return load_item_state(rc, w, e);
+}
+
 static int add_from_state(struct run_ctx *rc, const struct idlist *ids,
 			  int selected, struct err *e)
 {
 	size_t i;
 
-	for (i = 0; i < ids->n; i++) {
-		struct work_item *w = work_find(rc, ids->v[i]);
-		struct order_rec r;
+	for (i = 0; i < ids->n; i++)
+		if (add_one_from_state(rc, ids->v[i], selected, e) != 0)
+			return -1;
+	return 0;
+}
+
+/* ---- the orders stage, a chunk at a time -------------------------------- */
+
+/* Once the orders stage is done with an order, does the fulfillment stage
+ * need it in memory? Only orders in Shopify have fulfillment work. Of
+ * those, one TikTok has not shipped (no package, awaiting shipment) and
+ * with no fulfillment record has none unless it was fulfilled in Shopify,
+ * and then the Shopify window brings it back from the state - except an
+ * order another connector created (no ttsync tag), which is kept. */
+static int ful_may_need(const struct run_ctx *rc, const struct work_item *w)
+{
+	size_t i;
+
+	if (rc->mode == RUN_SYNC_ORDERS)
+		return 0;
+	if (w->selected || idlist_has(rc->keep, w->tt_id))
+		return 1;
+	if (!w->have_tt || w->rec.sh_gid == NULL)
+		return 0;
+	if (w->nfuls > 0 || w->needs_refresh || w->needs_replan)
+		return 1;
+	if (w->rec.reason_code && strcmp(w->rec.reason_code, "ALREADY_IN_SHOPIFY") == 0)
+		return 1;
+	if (w->tt.status != TT_UNPAID && w->tt.status != TT_ON_HOLD &&
+	    w->tt.status != TT_AWAITING_SHIPMENT)
+		return 1;
+	for (i = 0; i < w->tt.nlines; i++)
+		if (w->tt.lines[i].package_id && *w->tt.lines[i].package_id)
+			return 1;
+	return 0;
+}
+
+/* Would the fulfillment stage need this order, known only to the state?
+ * Its snapshot and records are read, judged, and let go. */
+static int probe_from_state(struct run_ctx *rc, const char *id, int *need,
+			    struct err *e)
+{
+	struct work_item w;
+	int found = 0, ret = -1;
+
+	memset(&w, 0, sizeof(w));
+	*need = 0;
+	w.tt_id = xstrdup(id);
+	if (state_order_get(rc->st, id, &w.rec, &found, e) != 0)
+		goto cleanup;
+	if (!found || w.rec.snapshot == NULL) {
+		ret = 0;
+		goto cleanup;
+	}
+	if (tiktok_order_from_json(w.rec.snapshot, &w.tt, e) != 0) {
+		err_clear(e);
+		*need = 1;	/* let the usual path report it */
+		ret = 0;
+		goto cleanup;
+	}
+	w.have_tt = 1;
+	if (state_ful_list_for_order(rc->st, id, &w.fuls, &w.nfuls, e) != 0)
+		goto cleanup;
+	*need = ful_may_need(rc, &w);
+	ret = 0;
+cleanup:
+	work_item_free(&w);
+	return ret;
+}
+
+/* The orders stage is done with the new items: keep what the fulfillment
+ * stage needs, let the rest go (their seller delivery options are
+ * remembered for the carrier check). */
+static void work_release(struct run_ctx *rc)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rc->nitems; i++) {
+		struct work_item *w = rc->items[i];
+
+		if (!w->orders_done) {
+			w->orders_done = 1;
+			idlist_add(idlist_of(&rc->seen), w->tt_id);
+			if (!ful_may_need(rc, w)) {
+				if (w->have_tt && w->tt.delivery_option_id &&
+				    w->tt.shipping_type &&
+				    strcmp(w->tt.shipping_type, "SELLER") == 0)
+					idlist_add(idlist_of(&rc->options),
+						   w->tt.delivery_option_id);
+				work_item_free(w);
+				free(w);
+				continue;
+			}
+		}
+		rc->items[n++] = w;
+	}
+	if (n == rc->nitems)
+		return;
+	rc->nitems = n;
+	strindex_free(rc->item_index);
+	for (i = 0; i < n; i++)
+		strindex_add(rc->item_index, rc->items, item_key, i, i + 1);
+}
+
+/* Which new orders carry an unresolved create. */
+static int mark_create_intents(struct run_ctx *rc, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < rc->nitems; i++) {
+		struct work_item *w = rc->items[i];
+		struct intent in;
 		int found = 0;
 
-		if (w && w->have_tt) {
-			w->selected |= selected;
+		if (w->orders_done)
 			continue;
-		}
-		memset(&r, 0, sizeof(r));
-		if (state_order_get(rc->st, ids->v[i], &r, &found, e) != 0)
+		memset(&in, 0, sizeof(in));
+		if (state_intent_open(rc->st, "order_create", w->tt_id, &in, &found, e) != 0)
 			return -1;
-		if (!found || r.snapshot == NULL) {
-			order_rec_free(&r);
-			continue;
-		}
-		w = work_add(rc, ids->v[i]);
-		w->selected |= selected;
-		if (tiktok_order_from_json(r.snapshot, &w->tt, e) != 0) {
-			/* Stays failed as it was; nothing new to plan with. */
-			logmsg(LOG_INFO, "order %s: stored snapshot unreadable: %s",
-			       ids->v[i], e->msg);
-			err_clear(e);
-			order_rec_free(&r);
-			w->have_tt = 0;
-			continue;
-		}
-		w->have_tt = 1;
-		order_rec_free(&r);
-		if (load_item_state(rc, w, e) != 0)
-			return -1;
+		w->create_intent_open = found;
+		intent_free(&in);
 	}
+	return 0;
+}
+
+/* Run the orders stage over the new items once there are
+ * settings.chunk_orders of them (or whatever there is, with force), then
+ * let go. */
+static int orders_chunk(struct run_ctx *rc, int force, struct err *e)
+{
+	size_t i, fresh = 0;
+
+	for (i = 0; i < rc->nitems; i++)
+		fresh += !rc->items[i]->orders_done;
+	if (fresh == 0 || (!force && fresh < (size_t)rc->cfg->chunk_orders))
+		return 0;
+	if (mark_create_intents(rc, e) != 0)
+		return -1;
+	if (rc->orders_stage && rc->orders_stage(rc, e) != 0)
+		return -1;
+	work_release(rc);
 	return 0;
 }
 
@@ -695,7 +958,7 @@ cleanup:
 	return ret;
 }
 
-int fetch_tiktok(struct run_ctx *rc, struct err *e)
+int fetch_tiktok(struct run_ctx *rc, orders_stage_fn stage, struct err *e)
 {
 	struct idlist ids = { NULL, 0, 0, { NULL, 0 } }, extra = { NULL, 0, 0, { NULL, 0 } };
 	struct collect_ctx cc;
@@ -703,22 +966,37 @@ int fetch_tiktok(struct run_ctx *rc, struct err *e)
 	size_t i;
 	int ret = -1;
 
+	rc->orders_stage = stage;
 	cc.rc = rc;
 	memset(&f, 0, sizeof(f));
 	f.only_status = -1;
+	/* Orders the fulfillment stage needs whatever the window says:
+	 * unresolved calls and fulfillments that retry by themselves. */
+	cc.ids = idlist_of(&rc->keep);
+	cc.mode = 0;
+	if (state_intents_open_foreach(rc->st, collect_intent, &cc, e) != 0 ||
+	    (rc->mode != RUN_SYNC_ORDERS &&
+	     state_fuls_foreach(rc->st, SYNC_FAILED, collect_ful, &cc, e) != 0))
+		goto cleanup;
 	if (rc->mode == RUN_SCHEDULED) {
 		if (fetch_window(rc, e) != 0 || fetch_unsettled(rc, e) != 0)
 			goto cleanup;
 		/* Earlier work that retries by itself, and unresolved intents
-		 * TikTok did not answer for (from their snapshots). */
+		 * TikTok did not answer for (from their snapshots); orders an
+		 * earlier chunk of this run handled are not handled twice. */
 		cc.ids = &extra;
 		cc.mode = 0;
 		if (state_orders_foreach(rc->st, &f, collect_order, &cc, e) != 0 ||
 		    state_fuls_foreach(rc->st, SYNC_FAILED, collect_ful, &cc, e) != 0 ||
 		    state_intents_open_foreach(rc->st, collect_intent, &cc, e) != 0)
 			goto cleanup;
-		if (add_from_state(rc, &extra, 0, e) != 0)
-			goto cleanup;
+		for (i = 0; i < extra.n; i++) {
+			if (idlist_has(rc->seen, extra.v[i]))
+				continue;
+			if (add_one_from_state(rc, extra.v[i], 0, e) != 0 ||
+			    orders_chunk(rc, 0, e) != 0)
+				goto cleanup;
+		}
 	} else {
 		if (rc->all_not_synced) {
 			cc.ids = &ids;
@@ -766,18 +1044,9 @@ int fetch_tiktok(struct run_ctx *rc, struct err *e)
 		if (add_from_state(rc, &extra, 0, e) != 0)
 			goto cleanup;
 	}
-	/* Which orders carry an unresolved create. */
-	for (i = 0; i < rc->nitems; i++) {
-		struct intent in;
-		int found = 0;
-
-		memset(&in, 0, sizeof(in));
-		if (state_intent_open(rc->st, "order_create", rc->items[i].tt_id,
-				      &in, &found, e) != 0)
-			goto cleanup;
-		rc->items[i].create_intent_open = found;
-		intent_free(&in);
-	}
+	/* The last chunk. */
+	if (orders_chunk(rc, 1, e) != 0)
+		goto cleanup;
 	ret = 0;
 cleanup:
 	idlist_free(&ids);
@@ -805,15 +1074,31 @@ static int attach_shopify(struct run_ctx *rc, struct sh_order *o, int from_windo
 
 		/* Linked in this run (dry run: never) or not ours. */
 		for (i = 0; i < rc->nitems; i++)
-			if (rc->items[i].rec.sh_gid &&
-			    strcmp(rc->items[i].rec.sh_gid, o->id) == 0) {
-				w = &rc->items[i];
+			if (rc->items[i]->rec.sh_gid &&
+			    strcmp(rc->items[i]->rec.sh_gid, o->id) == 0) {
+				w = rc->items[i];
 				break;
 			}
 		if (w == NULL)
 			return 0;
 	} else {
 		w = work_find(rc, tt_id);
+		if (w == NULL && from_window && o->nfulfillments == 0 &&
+		    o->cancelled_at == 0) {
+			/* Not in memory and nothing in Shopify to push: read
+			 * from the state whether TikTok's side has work (a
+			 * package a crashed run did not pull, a delivery). */
+			int need = 0;
+
+			if (probe_from_state(rc, tt_id, &need, e) != 0) {
+				free(tt_id);
+				return -1;
+			}
+			if (!need) {
+				free(tt_id);
+				return 0;
+			}
+		}
 		if (w == NULL) {
 			struct idlist one = { NULL, 0, 0, { NULL, 0 } };
 
@@ -942,12 +1227,13 @@ static int fetch_linked(struct run_ctx *rc, int only_refresh, struct err *e)
 	memset(&nc, 0, sizeof(nc));
 	nc.rc = rc;
 	for (i = 0; i < rc->nitems; i++) {
-		struct work_item *w = &rc->items[i];
+		struct work_item *w = rc->items[i];
 
 		if (w->rec.sh_gid == NULL)
 			continue;
 		if (only_refresh == 3) {
-			if (w->have_sh || !w->have_tt || w->tt.status != TT_CANCELLED ||
+			if (w->orders_done || w->have_sh || !w->have_tt ||
+			    w->tt.status != TT_CANCELLED ||
 			    w->rec.cancel_state != 0)
 				continue;
 		} else if (only_refresh == 2 ? !w->want_detail
@@ -990,8 +1276,8 @@ int refetch_items(struct run_ctx *rc, struct err *e)
 	int ret = -1;
 
 	for (i = 0; i < rc->nitems; i++)
-		if (rc->items[i].needs_refresh)
-			idlist_add(&ids, rc->items[i].tt_id);
+		if (rc->items[i]->needs_refresh)
+			idlist_add(&ids, rc->items[i]->tt_id);
 	if (ids.n == 0)
 		return 0;
 	if (fetch_details(rc, ids.v, ids.n, e) != 0)
@@ -999,7 +1285,7 @@ int refetch_items(struct run_ctx *rc, struct err *e)
 	if (fetch_linked(rc, 1, e) != 0)
 		goto cleanup;
 	for (i = 0; i < rc->nitems; i++) {
-		struct work_item *w = &rc->items[i];
+		struct work_item *w = rc->items[i];
 		struct intent in;
 		int found = 0;
 
@@ -1057,7 +1343,7 @@ static int needs_create(struct run_ctx *rc, struct work_item *w)
 {
 	const struct config *c = rc->cfg;
 
-	if (!w->have_tt || w->rec.sh_gid != NULL)
+	if (!w->have_tt || w->rec.sh_gid != NULL || w->orders_done)
 		return 0;
 	if (plan_skip_reason(&w->tt) != NULL)
 		return 0;
@@ -1080,7 +1366,7 @@ static int resolve_skus(struct run_ctx *rc, struct err *e)
 
 	/* Distinct SKUs of the orders about to be created. */
 	for (i = 0; i < rc->nitems; i++) {
-		struct work_item *w = &rc->items[i];
+		struct work_item *w = rc->items[i];
 
 		if (!needs_create(rc, w))
 			continue;
@@ -1111,6 +1397,14 @@ static int resolve_skus(struct run_ctx *rc, struct err *e)
 		struct link_rec lr;
 		int found = 0;
 
+		const struct sku_resolution *known =
+			sku_cache_find(rc->sku_cache, jobs[k].sku_id, jobs[k].seller_sku);
+
+		if (known != NULL) {	/* an earlier chunk asked */
+			sku_copy(&jobs[k].res, known);
+			jobs[k].done = 1;
+			continue;
+		}
 		memset(&lr, 0, sizeof(lr));
 		jobs[k].res.tt_sku_id = xstrdup(jobs[k].sku_id);
 		jobs[k].res.seller_sku = xstrdup(jobs[k].seller_sku);
@@ -1135,9 +1429,11 @@ static int resolve_skus(struct run_ctx *rc, struct err *e)
 	}
 	if (njobs && http_run(rc->http, e) != 0)
 		goto cleanup;
+	for (k = 0; k < njobs; k++)
+		sku_cache_put(rc, &jobs[k].res);
 	/* Hand each order the resolutions of its SKUs. */
 	for (i = 0; i < rc->nitems; i++) {
-		struct work_item *w = &rc->items[i];
+		struct work_item *w = rc->items[i];
 
 		if (!needs_create(rc, w))
 			continue;
@@ -1158,21 +1454,7 @@ static int resolve_skus(struct run_ctx *rc, struct err *e)
 					      w->tt.lines[j].seller_sku ? w->tt.lines[j].seller_sku : "") == 0;
 			if (!used)
 				continue;
-			{
-				struct sku_resolution *d = &w->skus[w->nskus++];
-				const struct sku_resolution *s = &jobs[k].res;
-
-				d->tt_sku_id = xstrdup(s->tt_sku_id);
-				d->seller_sku = xstrdup(s->seller_sku);
-				d->kind = s->kind;
-				d->variant_id = xstrdup(s->variant_id);
-				if (s->ncandidates) {
-					d->candidates = xcalloc(s->ncandidates, sizeof(char *));
-					for (j = 0; j < s->ncandidates; j++)
-						d->candidates[j] = xstrdup(s->candidates[j]);
-					d->ncandidates = s->ncandidates;
-				}
-			}
+			sku_copy(&w->skus[w->nskus++], &jobs[k].res);
 		}
 	}
 	ret = 0;
@@ -1347,7 +1629,7 @@ static void refresh_before_push(struct run_ctx *rc)
 	size_t i;
 
 	for (i = 0; i < rc->nitems; i++) {
-		struct work_item *w = &rc->items[i];
+		struct work_item *w = rc->items[i];
 
 		if (!w->have_tt || w->tt_fresh || w->rec.sh_gid == NULL || !w->have_sh ||
 		    w->tt.shipping_type == NULL || strcmp(w->tt.shipping_type, "SELLER") != 0 ||
@@ -1395,7 +1677,7 @@ int fetch_mark_details(struct run_ctx *rc)
 	int n = 0, seller;
 
 	for (i = 0; i < rc->nitems; i++) {
-		struct work_item *w = &rc->items[i];
+		struct work_item *w = rc->items[i];
 
 		w->want_detail = 0;
 		if (!w->have_tt || w->rec.sh_gid == NULL || w->ful_started)
@@ -1448,9 +1730,9 @@ static void on_detail_nodes(void *arg, struct sh_result *res, struct sh_order_li
 		size_t k;
 
 		for (k = 0; k < rc->nitems && w == NULL; k++)
-			if (rc->items[k].want_detail && rc->items[k].rec.sh_gid &&
-			    l->v[i].id && strcmp(rc->items[k].rec.sh_gid, l->v[i].id) == 0)
-				w = &rc->items[k];
+			if (rc->items[k]->want_detail && rc->items[k]->rec.sh_gid &&
+			    l->v[i].id && strcmp(rc->items[k]->rec.sh_gid, l->v[i].id) == 0)
+				w = rc->items[k];
 		if (w == NULL)
 			continue;
 		sh_order_free(&w->sh);
@@ -1474,8 +1756,8 @@ int fetch_details_async(struct run_ctx *rc, detail_then_fn then, void *arg,
 	int ret = -1;
 
 	for (i = 0; i < rc->nitems; i++)
-		if (rc->items[i].want_detail)
-			idlist_add(&gids, rc->items[i].rec.sh_gid);
+		if (rc->items[i]->want_detail)
+			idlist_add(&gids, rc->items[i]->rec.sh_gid);
 	for (i = 0; i < gids.n; i += SH_NODES_BATCH) {
 		size_t k = gids.n - i < SH_NODES_BATCH ? gids.n - i : SH_NODES_BATCH;
 		struct detail_job *dj = xcalloc(1, sizeof(*dj));
@@ -1508,7 +1790,7 @@ int fetch_providers(struct run_ctx *rc, int check_rules, struct err *e)
 	memset(&pj, 0, sizeof(pj));
 	pj.rc = rc;
 	for (i = 0; i < rc->nitems; i++) {
-		struct work_item *w = &rc->items[i];
+		struct work_item *w = rc->items[i];
 
 		if (!w->have_tt || w->tt.delivery_option_id == NULL ||
 		    w->tt.shipping_type == NULL ||
@@ -1519,6 +1801,9 @@ int fetch_providers(struct run_ctx *rc, int check_rules, struct err *e)
 		if (work_providers(rc, w->tt.delivery_option_id) == NULL)
 			idlist_add(&opts, w->tt.delivery_option_id);
 	}
+	for (i = 0; rc->options && i < rc->options->n; i++)
+		if (work_providers(rc, rc->options->v[i]) == NULL)
+			idlist_add(&opts, rc->options->v[i]);
 	for (i = 0; i < opts.n; i++) {
 		pj.pending++;
 		if (rc->tto->get_providers(rc->tt, opts.v[i], on_providers, &pj, e) != 0) {

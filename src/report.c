@@ -13,16 +13,22 @@
  * untouched, does not stop the other writers, and makes report_write()
  * return -1 with the first error.
  *
- * report_add() copies an item; a carried failure (one still open from an
- * earlier run) gets REPORT_CARRIED_NOTE at the start of its detail unless
- * the caller already wrote it, so every format marks it the same way.
+ * report_add() copies an item into the spool, a private temporary SQLite
+ * database (memory does not grow with the number of items); the writers
+ * read it back through report_iter_*(). A carried failure (one still open
+ * from an earlier run) gets REPORT_CARRIED_NOTE at the start of its detail
+ * unless the caller already wrote it, so every format marks it the same
+ * way. An item the spool cannot take (disk full) is logged, and
+ * report_write() then still writes what it has but returns -1.
  *
- * Owns: the strings of struct report and of its items (all copies).
+ * Owns: the strings of struct report and the spool (database and
+ * statements; an iterator owns its own statement).
  */
 #include "report.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,7 +44,81 @@
 #define LATEST_TMP_NAME "latest.tmp"
 #define REPORT_CARRIED_NOTE "open since an earlier run"
 
-/* ---- the item list ------------------------------------------------------ */
+/* ---- the spool ----------------------------------------------------------- */
+
+/* The items live in a private temporary SQLite database (sqlite3_open(""):
+ * on disk, deleted on close, never shared), written without fsync; SQLite
+ * keeps at most cache_size of it in memory. The rollback journal is in
+ * memory and holds one INSERT's pages: an INSERT that fails (disk full)
+ * is undone cleanly, where journal_mode=OFF would leave the database
+ * corrupt. seq is the order of report_add(); the index serves
+ * report_has(). */
+static const char spool_schema[] =
+	"PRAGMA journal_mode=MEMORY; PRAGMA synchronous=OFF; "
+	"PRAGMA cache_size=-2000; "
+	"CREATE TABLE items(seq INTEGER PRIMARY KEY, object, direction, "
+	"tt_order_id, shopify_order, action, status INTEGER, reason_code, "
+	"reason, remedy, detail, needs_person INTEGER, alert INTEGER, "
+	"tiktok_url, shopify_url, time INTEGER, carried INTEGER, buyer, "
+	"buyer_message); "
+	"CREATE INDEX items_order ON items(object, tt_order_id);";
+
+static const char spool_insert[] =
+	"INSERT INTO items(object, direction, tt_order_id, shopify_order, "
+	"action, status, reason_code, reason, remedy, detail, needs_person, "
+	"alert, tiktok_url, shopify_url, time, carried, buyer, buyer_message) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+	"?15, ?16, ?17, ?18)";
+
+/* The columns of an item, in the order report_iter_next() reads them. */
+static const char spool_select[] =
+	"SELECT object, direction, tt_order_id, shopify_order, action, status, "
+	"reason_code, reason, remedy, detail, needs_person, alert, tiktok_url, "
+	"shopify_url, time, carried, buyer, buyer_message FROM items "
+	"WHERE (?1 < 0 OR status = ?1) AND (?2 < 0 OR (alert <> 0) = ?2) "
+	"AND (?3 IS NULL OR reason_code = ?3) ORDER BY seq";
+
+static const char spool_lookup[] =
+	"SELECT status, reason_code, detail FROM items "
+	"WHERE object = ?1 AND tt_order_id = ?2";
+
+static const char spool_groups[] =
+	"SELECT reason_code, COUNT(*) AS n, MIN(seq) AS first FROM items "
+	"WHERE status = ?1 AND alert = 0 GROUP BY reason_code "
+	"ORDER BY n DESC, first";
+
+static int spool_open(struct report *r)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *ins = NULL, *look = NULL;
+	int ret = -1;
+
+	if (sqlite3_open("", &db) != SQLITE_OK) {
+		logmsg(LOG_ERROR, "report: cannot open the item spool: %s",
+		       db ? sqlite3_errmsg(db) : "out of memory");
+		goto cleanup;
+	}
+	if (sqlite3_exec(db, spool_schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(db, spool_insert, -1, SQLITE_PREPARE_PERSISTENT,
+			       &ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(db, spool_lookup, -1, SQLITE_PREPARE_PERSISTENT,
+			       &look, NULL) != SQLITE_OK) {
+		logmsg(LOG_ERROR, "report: cannot set up the item spool: %s",
+		       sqlite3_errmsg(db));
+		goto cleanup;
+	}
+	r->db = db;
+	r->insert = ins;
+	r->lookup = look;
+	db = NULL;
+	ins = look = NULL;
+	ret = 0;
+cleanup:
+	sqlite3_finalize(ins);
+	sqlite3_finalize(look);
+	sqlite3_close(db);
+	return ret;
+}
 
 void report_init(struct report *r, const char *run_id, const char *store,
 		 const char *command, int dry_run)
@@ -48,44 +128,22 @@ void report_init(struct report *r, const char *run_id, const char *store,
 	r->store_name = xstrdup(store ? store : "");
 	r->command = xstrdup(command ? command : "");
 	r->dry_run = dry_run;
-}
-
-static void item_free(struct report_item *it)
-{
-	free(it->object);
-	free(it->direction);
-	free(it->tt_order_id);
-	free(it->shopify_order);
-	free(it->action);
-	free(it->reason_code);
-	free(it->reason);
-	free(it->remedy);
-	free(it->detail);
-	free(it->tiktok_url);
-	free(it->buyer);
-	free(it->buyer_message);
-	free(it->shopify_url);
+	if (spool_open(r) == -1)
+		r->spool_failed = 1;
 }
 
 void report_free(struct report *r)
 {
-	size_t i;
-
 	if (r == NULL)
 		return;
-	for (i = 0; i < r->nitems; i++)
-		item_free(&r->items[i]);
-	free(r->items);
+	sqlite3_finalize(r->insert);
+	sqlite3_finalize(r->lookup);
+	sqlite3_close(r->db);
 	free(r->run_id);
 	free(r->store_name);
 	free(r->command);
 	free(r->abort_reason);
 	memset(r, 0, sizeof(*r));
-}
-
-static char *dup_or_empty(const char *s)
-{
-	return xstrdup(s ? s : "");
 }
 
 /* A failure carried over from an earlier run says so in its detail, once
@@ -99,29 +157,250 @@ static char *carried_detail(const struct report_item *it)
 	return xasprintf("%s%s%s", REPORT_CARRIED_NOTE, d[0] ? "; " : "", d);
 }
 
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
 void report_add(struct report *r, const struct report_item *it)
 {
-	struct report_item *n;
+	sqlite3_stmt *s = r->insert;
+	char *detail = carried_detail(it);
+	int rc;
 
-	if (r->nitems == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 64;
-		r->items = xrealloc(r->items, r->cap * sizeof(*r->items));
+	if (s == NULL) {
+		logmsg(LOG_ERROR, "report: no item spool: %s %s (%s) not recorded",
+		       it->object ? it->object : "item",
+		       it->tt_order_id ? it->tt_order_id : "",
+		       sync_status_name(it->status));
+		r->spool_failed = 1;
+		goto cleanup;
 	}
-	n = &r->items[r->nitems++];
-	*n = *it;
-	n->object = dup_or_empty(it->object);
-	n->direction = dup_or_empty(it->direction);
-	n->tt_order_id = dup_or_empty(it->tt_order_id);
-	n->shopify_order = dup_or_empty(it->shopify_order);
-	n->action = dup_or_empty(it->action);
-	n->reason_code = dup_or_empty(it->reason_code);
-	n->reason = dup_or_empty(it->reason);
-	n->remedy = dup_or_empty(it->remedy);
-	n->detail = carried_detail(it);
-	n->tiktok_url = dup_or_empty(it->tiktok_url);
-	n->shopify_url = dup_or_empty(it->shopify_url);
-	n->buyer = dup_or_empty(it->buyer);
-	n->buyer_message = dup_or_empty(it->buyer_message);
+	bind_text(s, 1, it->object);
+	bind_text(s, 2, it->direction);
+	bind_text(s, 3, it->tt_order_id);
+	bind_text(s, 4, it->shopify_order);
+	bind_text(s, 5, it->action);
+	sqlite3_bind_int(s, 6, (int)it->status);
+	bind_text(s, 7, it->reason_code);
+	bind_text(s, 8, it->reason);
+	bind_text(s, 9, it->remedy);
+	bind_text(s, 10, detail);
+	sqlite3_bind_int(s, 11, it->needs_person);
+	sqlite3_bind_int(s, 12, it->alert);
+	bind_text(s, 13, it->tiktok_url);
+	bind_text(s, 14, it->shopify_url);
+	sqlite3_bind_int64(s, 15, it->time);
+	sqlite3_bind_int(s, 16, it->carried);
+	bind_text(s, 17, it->buyer);
+	bind_text(s, 18, it->buyer_message);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE) {
+		logmsg(LOG_ERROR, "report: cannot record %s %s (%s) in the item "
+		       "spool: %s", it->object ? it->object : "item",
+		       it->tt_order_id ? it->tt_order_id : "",
+		       sync_status_name(it->status), sqlite3_errmsg(r->db));
+		r->spool_failed = 1;
+	} else {
+		r->nitems++;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+cleanup:
+	free(detail);
+}
+
+/* ---- reading the spool --------------------------------------------------- */
+
+static const char *col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? (const char *)t : "";
+}
+
+int report_iter_open(const struct report *r, struct report_iter *ri,
+		     int status, int alert, const char *reason_code)
+{
+	sqlite3_stmt *s = NULL;
+
+	memset(ri, 0, sizeof(*ri));
+	if (r->db == NULL)
+		return 0;	/* nothing spooled (report_add said so) */
+	if (sqlite3_prepare_v2(r->db, spool_select, -1, &s, NULL) != SQLITE_OK) {
+		logmsg(LOG_ERROR, "report: cannot read the item spool: %s",
+		       sqlite3_errmsg(r->db));
+		ri->failed = 1;
+		return -1;
+	}
+	sqlite3_bind_int(s, 1, status < 0 ? -1 : status);
+	sqlite3_bind_int(s, 2, alert < 0 ? -1 : alert != 0);
+	if (reason_code != NULL)
+		sqlite3_bind_text(s, 3, reason_code, -1, SQLITE_TRANSIENT);
+	ri->stmt = s;
+	return 0;
+}
+
+const struct report_item *report_iter_next(struct report_iter *ri)
+{
+	sqlite3_stmt *s = ri->stmt;
+	struct report_item *it = &ri->it;
+	int rc;
+
+	if (s == NULL)
+		return NULL;
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		if (rc != SQLITE_DONE) {
+			logmsg(LOG_ERROR, "report: cannot read the item spool: %s",
+			       sqlite3_errmsg(sqlite3_db_handle(s)));
+			ri->failed = 1;
+		}
+		sqlite3_finalize(s);
+		ri->stmt = NULL;
+		return NULL;
+	}
+	/* The text stays valid until the next step: the item borrows it. */
+	it->object = (char *)col_text(s, 0);
+	it->direction = (char *)col_text(s, 1);
+	it->tt_order_id = (char *)col_text(s, 2);
+	it->shopify_order = (char *)col_text(s, 3);
+	it->action = (char *)col_text(s, 4);
+	it->status = (enum sync_status)sqlite3_column_int(s, 5);
+	it->reason_code = (char *)col_text(s, 6);
+	it->reason = (char *)col_text(s, 7);
+	it->remedy = (char *)col_text(s, 8);
+	it->detail = (char *)col_text(s, 9);
+	it->needs_person = sqlite3_column_int(s, 10);
+	it->alert = sqlite3_column_int(s, 11);
+	it->tiktok_url = (char *)col_text(s, 12);
+	it->shopify_url = (char *)col_text(s, 13);
+	it->time = sqlite3_column_int64(s, 14);
+	it->carried = sqlite3_column_int(s, 15);
+	it->buyer = (char *)col_text(s, 16);
+	it->buyer_message = (char *)col_text(s, 17);
+	return it;
+}
+
+void report_iter_close(struct report_iter *ri)
+{
+	sqlite3_finalize(ri->stmt);
+	ri->stmt = NULL;
+}
+
+/* Does a spooled item of object/tt_id match? match() sees its status,
+ * reason code and detail. */
+static int spool_find(const struct report *r, const char *object,
+		      const char *tt_id,
+		      int (*match)(int status, const char *code,
+				   const char *detail, const void *arg),
+		      const void *arg)
+{
+	sqlite3_stmt *s = r->lookup;
+	int rc = SQLITE_DONE, found = 0;
+
+	if (s == NULL)
+		return 0;
+	sqlite3_bind_text(s, 1, object ? object : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, tt_id ? tt_id : "", -1, SQLITE_STATIC);
+	while (!found && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		found = match(sqlite3_column_int(s, 0), col_text(s, 1),
+			      col_text(s, 2), arg);
+	if (!found && rc != SQLITE_DONE)
+		logmsg(LOG_ERROR, "report: cannot read the item spool: %s",
+		       sqlite3_errmsg(r->db));
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return found;
+}
+
+static int detail_contains(int status, const char *code, const char *detail,
+			   const void *arg)
+{
+	return arg == NULL || strstr(detail, arg) != NULL;
+}
+
+int report_has(const struct report *r, const char *object, const char *tt_id,
+	       const char *detail_substr)
+{
+	return spool_find(r, object, tt_id, detail_contains, detail_substr);
+}
+
+struct key_match {
+	const char *key, *code;
+	size_t keylen;
+	int status;
+};
+
+static int detail_keyed(int status, const char *code, const char *detail,
+			const void *arg)
+{
+	const struct key_match *k = arg;
+
+	return status == k->status && strcmp(code, k->code) == 0 &&
+	       strncmp(detail, k->key, k->keylen) == 0 &&
+	       (detail[k->keylen] == '\0' || detail[k->keylen] == ';');
+}
+
+int report_has_key(const struct report *r, const char *object,
+		   const char *tt_id, const char *key, enum sync_status status,
+		   const char *reason_code)
+{
+	struct key_match k;
+
+	if (key == NULL)
+		return 0;
+	k.key = key;
+	k.keylen = strlen(key);
+	k.code = reason_code ? reason_code : "";
+	k.status = (int)status;
+	return spool_find(r, object, tt_id, detail_keyed, &k);
+}
+
+int report_failure_groups(const struct report *r, char ***codes,
+			  size_t **counts, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	char **c = NULL;
+	size_t *k = NULL, len = 0, cap = 0, i;
+	int rc, ret = -1;
+
+	*codes = NULL;
+	*counts = NULL;
+	*n = 0;
+	if (r->db == NULL)
+		return 0;
+	if (sqlite3_prepare_v2(r->db, spool_groups, -1, &s, NULL) != SQLITE_OK)
+		goto cleanup;
+	sqlite3_bind_int(s, 1, SYNC_FAILED);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? 2 * cap : 16;
+			c = xrealloc(c, cap * sizeof(*c));
+			k = xrealloc(k, cap * sizeof(*k));
+		}
+		c[len] = xstrdup(col_text(s, 0));
+		k[len] = (size_t)sqlite3_column_int64(s, 1);
+		len++;
+	}
+	if (rc != SQLITE_DONE)
+		goto cleanup;
+	*codes = c;
+	*counts = k;
+	*n = len;
+	c = NULL;
+	k = NULL;
+	ret = 0;
+cleanup:
+	if (ret == -1)
+		logmsg(LOG_ERROR, "report: cannot read the item spool: %s",
+		       sqlite3_errmsg(r->db));
+	for (i = 0; c != NULL && i < len; i++)
+		free(c[i]);
+	free(c);
+	free(k);
+	sqlite3_finalize(s);
+	return ret;
 }
 
 /* ---- the writers -------------------------------------------------------- */
@@ -396,6 +675,12 @@ int report_write(const char *reports_dir, const struct report *r,
 		goto cleanup;
 	}
 
+	if (r->spool_failed) {
+		err_set(&werr, ERR_IO, "REPORT_SPOOL",
+			"some items of this run could not be recorded (see the "
+			"errors above): the report in %s lacks them", dir);
+		keep_first(&werr, e, &failed);
+	}
 	for (i = 0; i < ARRAY_SIZE(writers); i++)
 		if (write_one(dir, &writers[i], r, &werr) == -1)
 			keep_first(&werr, e, &failed);

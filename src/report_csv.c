@@ -76,11 +76,6 @@ static int write_row(FILE *f, const char *const *cells, size_t n,
 	return 0;
 }
 
-static int status_matches(const struct report_item *it, int status)
-{
-	return status < 0 || (int)it->status == status;
-}
-
 static int write_item(FILE *f, const struct report *r,
 		      const struct report_item *it, struct err *e)
 {
@@ -112,20 +107,32 @@ static int write_item(FILE *f, const struct report *r,
 int report_write_csv_status(FILE *f, const struct report *r, int status,
 			    struct err *e)
 {
-	size_t i;
+	struct report_iter ri;
+	const struct report_item *it;
+	int ret = -1;
 
+	if (report_iter_open(r, &ri, status, -1, NULL) == -1)
+		return err_set(e, ERR_IO, "REPORT_SPOOL",
+			       "CSV: the run's items cannot be read back (see the log)");
 	if (write_row(f, columns, NCOLUMNS, e) == -1)
-		return -1;
-	for (i = 0; i < r->nitems; i++) {
-		if (!status_matches(&r->items[i], status))
-			continue;
-		if (write_item(f, r, &r->items[i], e) == -1)
-			return -1;
+		goto cleanup;
+	while ((it = report_iter_next(&ri)) != NULL)
+		if (write_item(f, r, it, e) == -1)
+			goto cleanup;
+	if (ri.failed) {
+		err_set(e, ERR_IO, "REPORT_SPOOL",
+			"CSV: the run's items cannot be read back (see the log)");
+		goto cleanup;
 	}
-	if (fflush(f) == EOF || ferror(f))
-		return err_set(e, ERR_IO, "REPORT_WRITE", "CSV write failed: %s",
-			       strerror(errno));
-	return 0;
+	if (fflush(f) == EOF || ferror(f)) {
+		err_set(e, ERR_IO, "REPORT_WRITE", "CSV write failed: %s",
+			strerror(errno));
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	report_iter_close(&ri);
+	return ret;
 }
 
 int report_write_csv(FILE *f, const struct report *r, int failed_only,

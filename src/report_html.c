@@ -69,6 +69,7 @@ struct page {
 	FILE *f;
 	int bad;		/* a write failed: stop writing */
 	int saved_errno;
+	int spool_bad;		/* the items could not be read back (logged) */
 };
 
 static void page_fail(struct page *p)
@@ -185,6 +186,27 @@ static void time_text(struct page *p, int64_t t)
 		emit(p, "&ndash;");
 }
 
+/* ---- the items, read back from the report's spool ----------------------- */
+
+/* report_iter_open() that remembers a failure on the page. */
+static int items_open(struct page *p, const struct report *r,
+		      struct report_iter *ri, int status, int alert,
+		      const char *code)
+{
+	if (report_iter_open(r, ri, status, alert, code) == -1) {
+		p->spool_bad = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static void items_close(struct page *p, struct report_iter *ri)
+{
+	if (ri->failed)
+		p->spool_bad = 1;
+	report_iter_close(ri);
+}
+
 /* ---- pieces -------------------------------------------------------------- */
 
 static const char *exit_meaning(int code)
@@ -245,28 +267,41 @@ static void write_counts(struct page *p, const struct report *r)
 {
 	/* Objects in order of first appearance; "order" and "fulfillment"
 	 * in practice. */
-	const char **objs = xcalloc(r->nitems + 1, sizeof(*objs));
-	long *counts = xcalloc((r->nitems + 1) * NSTATUS, sizeof(*counts));
+	char **objs = NULL;
+	long *counts = NULL;
 	long totals[NSTATUS] = { 0 }, carried = 0, alerts = 0;
-	size_t nobjs = 0, i, j;
+	size_t nobjs = 0, cap = 0, i, j;
+	struct report_iter ri;
+	const struct report_item *it;
 	int s;
 
-	for (i = 0; i < r->nitems; i++) {
-		const struct report_item *it = &r->items[i];
-
-		for (j = 0; j < nobjs; j++)
-			if (strcmp(objs[j], it->object) == 0)
-				break;
-		if (j == nobjs)
-			objs[nobjs++] = it->object;
-		if ((int)it->status >= 0 && (int)it->status < NSTATUS) {
-			counts[j * NSTATUS + (size_t)it->status]++;
-			totals[it->status]++;
+	if (items_open(p, r, &ri, -1, -1, NULL) == 0) {
+		while ((it = report_iter_next(&ri)) != NULL) {
+			for (j = 0; j < nobjs; j++)
+				if (strcmp(objs[j], it->object) == 0)
+					break;
+			if (j == nobjs) {
+				if (nobjs == cap) {
+					cap = cap ? 2 * cap : 4;
+					objs = xrealloc(objs, cap * sizeof(*objs));
+					counts = xrealloc(counts, cap * NSTATUS *
+							  sizeof(*counts));
+				}
+				objs[nobjs] = xstrdup(it->object);
+				memset(&counts[nobjs * NSTATUS], 0,
+				       NSTATUS * sizeof(*counts));
+				nobjs++;
+			}
+			if ((int)it->status >= 0 && (int)it->status < NSTATUS) {
+				counts[j * NSTATUS + (size_t)it->status]++;
+				totals[it->status]++;
+			}
+			if (it->carried && is_failed(it))
+				carried++;
+			if (it->alert)
+				alerts++;
 		}
-		if (it->carried && is_failed(it))
-			carried++;
-		if (it->alert)
-			alerts++;
+		items_close(p, &ri);
 	}
 
 	emit(p, "<table class=\"counts\">\n<tr><th>Object</th>");
@@ -299,6 +334,8 @@ static void write_counts(struct page *p, const struct report *r)
 	if (carried)
 		emitf(p, "<p>Failures still open from earlier runs: %ld.</p>\n",
 		      carried);
+	for (i = 0; i < nobjs; i++)
+		free(objs[i]);
 	free(objs);
 	free(counts);
 }
@@ -370,18 +407,15 @@ static void since_note(struct page *p, const struct report_item *it)
 
 static void write_alerts(struct page *p, const struct report *r)
 {
-	size_t i, n = 0;
+	struct report_iter ri;
+	const struct report_item *it;
 
-	for (i = 0; i < r->nitems; i++)
-		n += r->items[i].alert != 0;
-	if (n == 0)
+	if (items_open(p, r, &ri, -1, 1, NULL) == -1)
 		return;
-	emit(p, "<h2 id=\"alerts\">Alerts</h2>\n");
-	for (i = 0; i < r->nitems; i++) {
-		const struct report_item *it = &r->items[i];
-
-		if (!it->alert)
-			continue;
+	it = report_iter_next(&ri);
+	if (it != NULL)
+		emit(p, "<h2 id=\"alerts\">Alerts</h2>\n");
+	for (; it != NULL; it = report_iter_next(&ri)) {
 		emit(p, "<div class=\"alert\"><strong>");
 		text(p, it->reason[0] ? it->reason : it->reason_code);
 		emit(p, "</strong><br>\n");
@@ -402,29 +436,10 @@ static void write_alerts(struct page *p, const struct report *r)
 		}
 		emit(p, "</div>\n");
 	}
+	items_close(p, &ri);
 }
 
 /* ---- failures grouped by reason ------------------------------------------ */
-
-struct group {
-	const char *code;
-	size_t count;
-	size_t first;		/* index of the first item, for a stable order */
-};
-
-static int group_cmp(const void *a, const void *b)
-{
-	const struct group *x = a, *y = b;
-
-	if (x->count != y->count)
-		return x->count > y->count ? -1 : 1;
-	return x->first < y->first ? -1 : (x->first > y->first);
-}
-
-static int in_groups(const struct report_item *it)
-{
-	return is_failed(it) && !it->alert;
-}
 
 /* The table's remedy with its "%s" (the value at fault) replaced: it is
  * text, never a format string. */
@@ -443,41 +458,43 @@ static void generic_remedy(struct page *p, const char *tmpl)
 	text(p, s);
 }
 
+/* One group: the failures (not alerts) with this reason code, count of
+ * them; the remedy said once when every item agrees. */
 static void write_group(struct page *p, const struct report *r,
-			const struct group *g)
+			const char *code, size_t count)
 {
-	const struct reason *rs = reason_lookup(g->code);
-	const char *same = NULL;	/* the items' remedy, when all agree */
+	const struct reason *rs = reason_lookup(code);
+	char *same = NULL;	/* the items' remedy, when all agree */
 	int agree = 1, person = 0;
-	size_t i;
+	struct report_iter ri;
+	const struct report_item *it;
 
-	for (i = 0; i < r->nitems; i++) {
-		const struct report_item *it = &r->items[i];
-
-		if (!in_groups(it) || strcmp(it->reason_code, g->code) != 0)
-			continue;
+	if (items_open(p, r, &ri, SYNC_FAILED, 0, code) == -1)
+		return;
+	while ((it = report_iter_next(&ri)) != NULL) {
 		person |= it->needs_person;
 		if (same == NULL)
-			same = it->remedy;
+			same = xstrdup(it->remedy);
 		else if (strcmp(same, it->remedy) != 0)
 			agree = 0;
 	}
+	items_close(p, &ri);
 	if (same != NULL && same[0] == '\0')
 		agree = 0;
 
 	emit(p, "<section class=\"group\">\n<h3>");
 	if (rs != NULL && rs->summary)
 		text(p, rs->summary);
-	else if (g->code[0])
+	else if (code[0])
 		emit(p, "Other failure");
 	else
 		emit(p, "Failed without a reason code");
-	if (g->code[0]) {
+	if (code[0]) {
 		emit(p, " <code>");
-		text(p, g->code);
+		text(p, code);
 		emit(p, "</code>");
 	}
-	emitf(p, " &middot; %zu item%s</h3>\n", g->count, g->count == 1 ? "" : "s");
+	emitf(p, " &middot; %zu item%s</h3>\n", count, count == 1 ? "" : "s");
 	emit(p, "<p class=\"remedy\"><strong>What to do:</strong> ");
 	if (agree)
 		text(p, same);
@@ -491,59 +508,49 @@ static void write_group(struct page *p, const struct report *r,
 			"retry these by themselves; a manual sync does after the fix.</p>\n");
 
 	emit(p, "<ul>\n");
-	for (i = 0; i < r->nitems; i++) {
-		const struct report_item *it = &r->items[i];
-
-		if (!in_groups(it) || strcmp(it->reason_code, g->code) != 0)
-			continue;
-		emit(p, "<li>");
-		item_ref(p, it);
-		since_note(p, it);
-		if (it->reason[0]) {
-			emit(p, "<br>\n");
-			text(p, it->reason);
+	if (items_open(p, r, &ri, SYNC_FAILED, 0, code) == 0) {
+		while ((it = report_iter_next(&ri)) != NULL) {
+			emit(p, "<li>");
+			item_ref(p, it);
+			since_note(p, it);
+			if (it->reason[0]) {
+				emit(p, "<br>\n");
+				text(p, it->reason);
+			}
+			if (it->detail[0]) {
+				emit(p, "<br>\n<span class=\"since\">");
+				text(p, it->detail);
+				emit(p, "</span>");
+			}
+			if (!agree && it->remedy[0]) {
+				emit(p, "<br>\n<strong>What to do:</strong> ");
+				text(p, it->remedy);
+			}
+			emit(p, "</li>\n");
 		}
-		if (it->detail[0]) {
-			emit(p, "<br>\n<span class=\"since\">");
-			text(p, it->detail);
-			emit(p, "</span>");
-		}
-		if (!agree && it->remedy[0]) {
-			emit(p, "<br>\n<strong>What to do:</strong> ");
-			text(p, it->remedy);
-		}
-		emit(p, "</li>\n");
+		items_close(p, &ri);
 	}
 	emit(p, "</ul>\n</section>\n");
+	free(same);
 }
 
+/* Failures (not alerts) grouped by reason code, the biggest group first. */
 static void write_failures(struct page *p, const struct report *r)
 {
-	struct group *groups = xcalloc(r->nitems + 1, sizeof(*groups));
-	size_t ngroups = 0, i, j;
+	char **codes = NULL;
+	size_t *counts = NULL, n = 0, i;
 
-	for (i = 0; i < r->nitems; i++) {
-		const struct report_item *it = &r->items[i];
-
-		if (!in_groups(it))
-			continue;
-		for (j = 0; j < ngroups; j++)
-			if (strcmp(groups[j].code, it->reason_code) == 0)
-				break;
-		if (j == ngroups) {
-			groups[ngroups].code = it->reason_code;
-			groups[ngroups].first = i;
-			ngroups++;
-		}
-		groups[j].count++;
-	}
+	if (report_failure_groups(r, &codes, &counts, &n) == -1)
+		p->spool_bad = 1;
 	emit(p, "<h2 id=\"failures\">Failures by reason</h2>\n");
-	if (ngroups == 0)
+	if (n == 0)
 		emit(p, "<p>No other failures.</p>\n");
-	qsort(groups, ngroups, sizeof(*groups), group_cmp);
-	for (j = 0; j < ngroups; j++)
-		write_group(p, r, &groups[j]);
-	free(groups);
+	for (i = 0; i < n; i++)
+		write_group(p, r, codes[i], counts[i]);
+	for (i = 0; i < n; i++)
+		free(codes[i]);
+	free(codes);
+	free(counts);
 }
 
 /* ---- every item ---------------------------------------------------------- */
@@ -557,7 +564,8 @@ static void cell(struct page *p, const char *s)
 
 static void write_items(struct page *p, const struct report *r)
 {
-	size_t i;
+	struct report_iter ri;
+	const struct report_item *it;
 
 	emitf(p, "<h2 id=\"items\">Every item (%zu)</h2>\n", r->nitems);
 	if (r->nitems == 0) {
@@ -569,9 +577,9 @@ static void write_items(struct page *p, const struct report *r)
 		"<th>Action</th><th>Reason code</th><th>Reason</th>"
 		"<th>What to do</th><th>Detail</th><th>Needs a person</th>"
 		"<th>Time</th><th>Buyer</th><th>Buyer message</th></tr>\n");
-	for (i = 0; i < r->nitems; i++) {
-		const struct report_item *it = &r->items[i];
-
+	if (items_open(p, r, &ri, -1, -1, NULL) == -1)
+		return;
+	while ((it = report_iter_next(&ri)) != NULL) {
 		emit(p, "<tr class=\"");
 		text(p, it->alert ? "alert-row" : sync_status_name(it->status));
 		emit(p, "\">");
@@ -599,12 +607,13 @@ static void write_items(struct page *p, const struct report *r)
 		cell(p, it->buyer_message);
 		emit(p, "</tr>\n");
 	}
+	items_close(p, &ri);
 	emit(p, "</table>\n");
 }
 
 int report_write_html(FILE *f, const struct report *r, struct err *e)
 {
-	struct page p = { f, 0, 0 };
+	struct page p = { f, 0, 0, 0 };
 
 	errno = 0;
 	write_head(&p, r);
@@ -625,5 +634,8 @@ int report_write_html(FILE *f, const struct report *r, struct err *e)
 	if (p.bad)
 		return err_set(e, ERR_IO, "REPORT_WRITE", "HTML write failed: %s",
 			       strerror(p.saved_errno));
+	if (p.spool_bad)
+		return err_set(e, ERR_IO, "REPORT_SPOOL",
+			       "HTML: the run's items cannot be read back (see the log)");
 	return 0;
 }

@@ -191,23 +191,6 @@ void run_close(struct run_ctx *rc)
 
 /* ---- the end of the run ------------------------------------------------ */
 
-static int reported(const struct report *r, const char *object,
-		    const char *tt_id, const char *detail_key)
-{
-	size_t i;
-
-	for (i = 0; i < r->nitems; i++) {
-		const struct report_item *it = &r->items[i];
-
-		if (strcmp(it->object, object) != 0 ||
-		    strcmp(it->tt_order_id, tt_id) != 0)
-			continue;
-		if (detail_key == NULL || strstr(it->detail, detail_key) != NULL)
-			return 1;
-	}
-	return 0;
-}
-
 static int carry_order(const struct order_rec *o, void *arg)
 {
 	struct run_ctx *rc = arg;
@@ -215,7 +198,7 @@ static int carry_order(const struct order_rec *o, void *arg)
 	const struct reason *rs = reason_lookup(o->reason_code ? o->reason_code : "");
 	char *turl, *surl = NULL;
 
-	if (reported(&rc->rep, "order", o->tt_id, NULL))
+	if (report_has(&rc->rep, "order", o->tt_id, NULL))
 		return 0;
 	turl = tiktok_order_url(rc->cfg, o->tt_id);
 	if (o->sh_legacy_id)
@@ -250,7 +233,7 @@ static int carry_ful(const struct ful_rec *f, void *arg)
 	char *turl;
 	char detail[512];
 
-	if (reported(&rc->rep, "fulfillment", f->tt_order_id, f->key))
+	if (report_has(&rc->rep, "fulfillment", f->tt_order_id, f->key))
 		return 0;
 	turl = tiktok_order_url(rc->cfg, f->tt_order_id);
 	snprintf(detail, sizeof(detail), "%s; tracking %s; open since an earlier run",

@@ -7,7 +7,7 @@
 # logs, generated stores, state files and reports go to a temporary
 # directory, kept only when something failed.
 # Environment passed through: BENCH_BIG=1 (the 100,000-order run),
-# BENCH_SYNC_ONLY=fulfil|orders, BENCH_ORDERS, BENCH_CONCURRENCY, BENCH_TIKTOK_QPS,
+# BENCH_SYNC_ONLY=fulfil|orders|window, BENCH_ORDERS, BENCH_WINDOW_ORDERS, BENCH_CONCURRENCY, BENCH_TIKTOK_QPS,
 # BENCH_LATENCY_MS (see tests/bench/bench_sync.c).
 set -u
 B=${1:-build}

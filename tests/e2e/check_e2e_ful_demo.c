@@ -6,7 +6,9 @@
  * calls each platform received for each order in each run (attributed
  * from the request logs), the order and fulfillment records in ttsync's
  * state after run 2, and the report details the table names. The third
- * run makes no write call on either platform.
+ * run makes no write call on either platform. The whole story is played
+ * twice: with the default settings, and with the orders stage working
+ * through the window 3 orders at a time (settings.chunk_orders).
  *
  * The two edit_tracking events of events.json name fixture fulfillment
  * ids the Shopify emulator does not keep yet; the same edits are made
@@ -288,12 +290,45 @@ START_TEST(demo_two_runs)
 	size_t tt0, sh0, i;
 	char deadline[32], *html2 = NULL;
 
-	fs_start(&f, "ful-demo", NULL, NULL);
+	/* _i == 1: the same story with the orders stage working through the
+	 * window 3 orders at a time (TikTok pages of 4, Shopify pages of 5):
+	 * every expectation below holds the same. */
+	if (_i == 1) {
+		struct store_opts co;
+
+		fs_opts(&co);
+		co.extra_settings = "  chunk_orders: 3\n  tiktok_page_size: 4\n"
+				   "  shopify_page_size: 5\n";
+		fs_start(&f, "ful-demo-chunks", NULL, &co);
+	} else {
+		fs_start(&f, "ful-demo", NULL, NULL);
+	}
 
 	/* ---- run 1 ---- */
 	ck_assert_int_eq(fs_run(&f), 1);
 	count_writes(&f, 0, 0, &w);
 	assert_writes(&w, run1, ARRAY_SIZE(run1), "run 1");
+	/* Each SKU is asked of Shopify once a run, however many chunks. */
+	{
+		json_t *q = fs_keep(harness_log_select(&f.s.sh, "POST", "/admin/",
+						       "VariantsBySku"));
+		json_t *seen = fs_keep(json_object());
+		size_t k;
+
+		ck_assert_ptr_nonnull(q);
+		ck_assert_int_gt(json_array_size(q), 0);
+		json_array_foreach(q, k, x) {
+			json_t *body = json_loads(fs_str(x, "body"), 0, NULL);
+			const char *sku = json_string_value(json_object_get(
+				json_object_get(body, "variables"), "query"));
+
+			ck_assert_msg(sku != NULL, "a VariantsBySku request without $query");
+			ck_assert_msg(json_object_get(seen, sku) == NULL,
+				      "run 1 asked Shopify twice for %s", sku);
+			json_object_set_new(seen, sku, json_true());
+			json_decref(body);
+		}
+	}
 	/* 35: pushed unit 035001 with USPS and #991's number */
 	x = fs_body(json_array_get(fs_ship_calls(&f, TT("35")), 0));
 	{
@@ -540,7 +575,7 @@ static Suite *suite(void)
 
 	tcase_set_timeout(tc, FS_TIMEOUT);
 	tcase_add_unchecked_fixture(tc, fs_suite_setup, fs_suite_teardown);
-	tcase_add_test(tc, demo_two_runs);
+	tcase_add_loop_test(tc, demo_two_runs, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -88,6 +88,7 @@ struct sh_location {
 };
 
 struct sh_customer {
+	size_t pos;		/* in S->customers */
 	int64_t id;
 	char *email, *first_name, *last_name, *phone, *note;
 	char **tags;
@@ -253,6 +254,9 @@ struct sh_store {
 	size_t ncustomers;
 	struct sh_order **orders;	/* in creation order */
 	size_t norders, caporders;
+	json_t *by_email;	/* lowercased email -> position in customers */
+	json_t *by_source;	/* sourceIdentifier -> [positions in orders]: the
+				 * search index of source_identifier:X queries */
 	struct sh_idmap maps[K_COUNT];
 	int64_t next_id[K_COUNT];
 	int next_order_number;
@@ -329,6 +333,9 @@ struct sh_query;
 /* Parse Shopify search syntax; never fails (unparseable text is free
  * text). Unknown fields are recorded as warnings. */
 struct sh_query *sh_query_parse(const char *text);
+/* A query that is only source_identifier:X terms joined by OR: 1 and
+ * their values (a new array of borrowed strings, *n of them); else 0. */
+int sh_query_source_ids(const struct sh_query *q, const char ***vals, size_t *n);
 void sh_query_free(struct sh_query *q);
 json_t *sh_query_warnings(const struct sh_query *q, const char *const *known);
 int sh_order_matches(const struct sh_store *S, const struct sh_order *o,

@@ -393,16 +393,52 @@ static json_t *address_in(struct sh_store *S, json_t *in)
 	return a;
 }
 
+static char *email_key(const char *email)
+{
+	char *k = xstrdup(email), *p;
+
+	for (p = k; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return k;
+}
+
+/* The first customer with this email (case-insensitive), through the
+ * by_email index. */
+static struct sh_customer *customer_by_email(struct sh_store *S, const char *email)
+{
+	char *k = email_key(email);
+	json_t *at = json_object_get(S->by_email, k);
+	struct sh_customer *c = NULL;
+
+	free(k);
+	if (at != NULL && (size_t)json_integer_value(at) < S->ncustomers) {
+		c = S->customers[json_integer_value(at)];
+		if (c->email == NULL || strcasecmp(c->email, email) != 0)
+			c = NULL;	/* its email changed since */
+	}
+	return c;
+}
+
+/* c's email was set: index it, unless an earlier customer has it. */
+static void customer_index(struct sh_store *S, struct sh_customer *c)
+{
+	char *k;
+
+	if (c->email == NULL || customer_by_email(S, c->email) != NULL)
+		return;
+	if (S->by_email == NULL)
+		S->by_email = json_object();
+	k = email_key(c->email);
+	json_object_set_new(S->by_email, k, json_integer((json_int_t)c->pos));
+	free(k);
+}
+
 static struct sh_customer *customer_find(struct sh_store *S, const char *gid, const char *email)
 {
-	size_t i;
-
 	if (gid)
 		return sh_lookup_gid(S, gid, K_CUSTOMER);
 	if (email)
-		for (i = 0; i < S->ncustomers; i++)
-			if (S->customers[i]->email && strcasecmp(S->customers[i]->email, email) == 0)
-				return S->customers[i];
+		return customer_by_email(S, email);
 	return NULL;
 }
 
@@ -413,6 +449,7 @@ static struct sh_customer *customer_new(struct sh_store *S)
 	c->id = sh_new_id(S, K_CUSTOMER);
 	c->created = c->updated = S->now;
 	S->customers = sh_grow(S->customers, S->ncustomers, sizeof(*S->customers));
+	c->pos = S->ncustomers;
 	S->customers[S->ncustomers++] = c;
 	sh_register(S, K_CUSTOMER, c->id, c);
 	return c;
@@ -468,6 +505,18 @@ static void order_add(struct sh_store *S, struct sh_order *o)
 	}
 	S->orders[S->norders++] = o;
 	sh_register(S, K_ORDER, o->id, o);
+	if (o->source_identifier) {
+		json_t *at;
+
+		if (S->by_source == NULL)
+			S->by_source = json_object();
+		at = json_object_get(S->by_source, o->source_identifier);
+		if (at == NULL) {
+			at = json_array();
+			json_object_set_new(S->by_source, o->source_identifier, at);
+		}
+		json_array_append_new(at, json_integer((json_int_t)(S->norders - 1)));
+	}
 }
 
 static struct sh_ful *fulfill(struct sh_store *S, struct sh_order *o, struct sh_fo_line **fls,
@@ -770,8 +819,10 @@ static void order_customer(struct sh_store *S, struct sh_order *o, json_t *in)
 
 	if (json_is_object(assoc)) {
 		c = customer_find(S, jstr(assoc, "id"), jstr(assoc, "id") ? NULL : jstr(assoc, "email"));
-		if (c && jstr(assoc, "email") && jstr(assoc, "id"))
+		if (c && jstr(assoc, "email") && jstr(assoc, "id")) {
 			set_str(&c->email, jstr(assoc, "email"));
+			customer_index(S, c);
+		}
 	} else if (jstr(in, "customerId")) {
 		c = customer_find(S, jstr(in, "customerId"), NULL);
 	} else if (json_is_object(up)) {
@@ -781,6 +832,7 @@ static void order_customer(struct sh_store *S, struct sh_order *o, json_t *in)
 		if (!c)
 			c = customer_new(S);
 		set_str(&c->email, email);
+		customer_index(S, c);
 		set_str(&c->phone, jstr(up, "phone") ? jstr(up, "phone") : jstr(in, "phone"));
 		set_str(&c->first_name, jstr(up, "firstName"));
 		set_str(&c->last_name, jstr(up, "lastName"));

@@ -272,6 +272,32 @@ static struct qnode *parse_or(struct lexer *L)
 	}
 }
 
+static int source_ids(const struct qnode *n, const char ***vals, size_t *len)
+{
+	if (n == NULL)
+		return 0;
+	if (n->kind == Q_OR)
+		return source_ids(n->a, vals, len) && source_ids(n->b, vals, len);
+	if (n->kind != Q_TERM || n->field == NULL || n->value == NULL || n->prefix ||
+	    n->cmp != C_EQ || strcmp(n->field, "source_identifier") != 0)
+		return 0;
+	*vals = xrealloc(*vals, (*len + 1) * sizeof(**vals));
+	(*vals)[(*len)++] = n->value;
+	return 1;
+}
+
+int sh_query_source_ids(const struct sh_query *q, const char ***vals, size_t *n)
+{
+	*vals = NULL;
+	*n = 0;
+	if (q != NULL && source_ids(q->root, vals, n))
+		return 1;
+	free(*vals);
+	*vals = NULL;
+	*n = 0;
+	return 0;
+}
+
 struct sh_query *sh_query_parse(const char *text)
 {
 	struct sh_query *q = xcalloc(1, sizeof(*q));

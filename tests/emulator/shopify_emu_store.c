@@ -1025,6 +1025,8 @@ void sh_store_free(struct sh_store *S)
 	for (i = 0; i < S->norders; i++)
 		free_order(S->orders[i]);
 	free(S->orders);
+	json_decref(S->by_source);
+	json_decref(S->by_email);
 	for (i = 0; i < S->nproducts; i++) {
 		struct sh_product *p = S->products[i];
 

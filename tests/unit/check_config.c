@@ -183,6 +183,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(c->max_attempts, CFG_DEFAULT_MAX_ATTEMPTS);
 	ck_assert_int_eq(c->timeout_seconds, CFG_DEFAULT_TIMEOUT_SECONDS);
 	ck_assert_int_eq(c->deadline_seconds, CFG_DEFAULT_DEADLINE_SECONDS);
+	ck_assert_int_eq(c->chunk_orders, CFG_DEFAULT_CHUNK_ORDERS);
 	ck_assert_int_eq(c->token_refresh_margin, CFG_DEFAULT_TOKEN_REFRESH_MARGIN);
 	ck_assert_int_eq(c->order_auto_sync, 0);
 	ck_assert_int_eq(c->fulfillment_auto_sync, 1);

@@ -3,10 +3,12 @@
  * and header, RFC 4180 quoting (read back with libcsv), formula injection
  * neutralised, HTML that buyer text cannot inject into, failures grouped by
  * reason with the remedy once, alerts first, and the run folder written
- * atomically with reports/latest re-pointed, also when one writer fails.
+ * atomically with reports/latest re-pointed, also when one writer fails;
+ * the item spool (many rows, lookups, iterators, a full spool).
  */
 #include <check.h>
 #include <csv.h>
+#include <sqlite3.h>
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
@@ -811,6 +813,171 @@ START_TEST(test_html_summary_counts_and_carried)
 }
 END_TEST
 
+/* ---- the spool ------------------------------------------------------------ */
+
+/* CRLF-terminated records of a CSV without line breaks inside cells (one
+ * pass: strstr in a loop is quadratic under AddressSanitizer). */
+static size_t csv_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		if (s[0] == '\r' && s[1] == '\n')
+			n++;
+	return n;
+}
+
+START_TEST(test_many_rows_spooled)
+{
+	struct report r;
+	char id[32], *out, *page;
+	const char *last;
+	int i;
+
+	report_init(&r, "r1", "Acme", "run", 0);
+	for (i = 0; i < 20000; i++) {
+		struct report_item it = item(id, i % 10 ? SYNC_SYNCED : SYNC_FAILED,
+					     i % 10 ? NULL : "SKU_NOT_LINKED");
+
+		ck_assert_int_eq(xsnprintf(id, sizeof(id), "57700%05d", i), 0);
+		it.detail = i == 12345 ? "push:gid://shopify/Fulfillment/12345" : NULL;
+		report_add(&r, &it);
+	}
+	ck_assert_uint_eq(r.nitems, 20000);
+	out = render(csv_all, &r);
+	ck_assert_uint_eq(csv_lines(out), 20001);
+	/* rows in the order they were added */
+	last = strstr(out, "\"5770019999\"");
+	ck_assert_ptr_nonnull(last);
+	ck_assert_ptr_null(strstr(last + 1, "\"57700"));
+	assert_before(strstr(out, "\"5770000000\""), strstr(out, "\"5770000001\""),
+		      "first row first");
+	free(out);
+	out = render(csv_failed_only, &r);
+	ck_assert_uint_eq(csv_lines(out), 2001);
+	free(out);
+	page = render(report_write_html, &r);
+	ck_assert_ptr_nonnull(strstr(page, "Every item (20000)"));
+	ck_assert_ptr_nonnull(strstr(page, " &middot; 2000 items</h3>"));
+	free(page);
+
+	ck_assert_int_eq(report_has(&r, "order", "5770012345", NULL), 1);
+	ck_assert_int_eq(report_has(&r, "order", "5770012345", "Fulfillment/12345"), 1);
+	ck_assert_int_eq(report_has(&r, "order", "5770012345", "Fulfillment/9"), 0);
+	ck_assert_int_eq(report_has(&r, "order", "5770020000", NULL), 0);
+	ck_assert_int_eq(report_has(&r, "fulfillment", "5770012345", NULL), 0);
+	report_free(&r);
+}
+END_TEST
+
+START_TEST(test_has_key_and_iterators)
+{
+	struct report r;
+	struct report_item a = item("1", SYNC_FAILED, "CARRIER_NOT_INTEGRATED");
+	struct report_item b = item("1", SYNC_SYNCED, NULL);
+	struct report_item c = item("2", SYNC_FAILED, "SKU_NOT_LINKED");
+	struct report_iter outer, inner;
+	const struct report_item *it, *jt;
+	char **codes;
+	size_t *counts, n, seen = 0;
+
+	report_init(&r, "r1", "Acme", "run", 0);
+	a.object = "fulfillment";
+	a.detail = "push:gid://shopify/Fulfillment/9; tracking 1Z999";
+	b.object = "fulfillment";
+	b.detail = "pull:77";
+	c.alert = 1;
+	report_add(&r, &a);
+	report_add(&r, &b);
+	report_add(&r, &c);
+
+	/* the key, then the end or ';' */
+	ck_assert_int_eq(report_has_key(&r, "fulfillment", "1",
+		"push:gid://shopify/Fulfillment/9", SYNC_FAILED,
+		"CARRIER_NOT_INTEGRATED"), 1);
+	ck_assert_int_eq(report_has_key(&r, "fulfillment", "1",
+		"push:gid://shopify/Fulfillment/", SYNC_FAILED,
+		"CARRIER_NOT_INTEGRATED"), 0);
+	ck_assert_int_eq(report_has_key(&r, "fulfillment", "1",
+		"push:gid://shopify/Fulfillment/9", SYNC_SYNCED,
+		"CARRIER_NOT_INTEGRATED"), 0);
+	ck_assert_int_eq(report_has_key(&r, "fulfillment", "1",
+		"push:gid://shopify/Fulfillment/9", SYNC_FAILED, "OTHER"), 0);
+	ck_assert_int_eq(report_has_key(&r, "fulfillment", "1", "pull:77",
+					SYNC_SYNCED, NULL), 1);
+	ck_assert_int_eq(report_has_key(&r, "fulfillment", "1", NULL,
+					SYNC_SYNCED, NULL), 0);
+
+	/* filters; two iterators open at once */
+	ck_assert_int_eq(report_iter_open(&r, &outer, SYNC_FAILED, -1, NULL), 0);
+	while ((it = report_iter_next(&outer)) != NULL) {
+		ck_assert_int_eq(it->status, SYNC_FAILED);
+		ck_assert_int_eq(report_iter_open(&r, &inner, -1, 1, NULL), 0);
+		jt = report_iter_next(&inner);
+		ck_assert_ptr_nonnull(jt);
+		ck_assert_str_eq(jt->tt_order_id, "2");
+		ck_assert_str_eq(jt->buyer, "");	/* NULL became "" */
+		ck_assert_ptr_null(report_iter_next(&inner));
+		report_iter_close(&inner);
+		seen++;
+	}
+	ck_assert_int_eq(outer.failed, 0);
+	report_iter_close(&outer);
+	ck_assert_uint_eq(seen, 2);
+	ck_assert_int_eq(report_iter_open(&r, &outer, -1, 0, "SKU_NOT_LINKED"), 0);
+	ck_assert_ptr_null(report_iter_next(&outer));	/* only one, an alert */
+	report_iter_close(&outer);
+
+	/* groups: failures that are not alerts */
+	ck_assert_int_eq(report_failure_groups(&r, &codes, &counts, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(codes[0], "CARRIER_NOT_INTEGRATED");
+	ck_assert_uint_eq(counts[0], 1);
+	free(codes[0]);
+	free(codes);
+	free(counts);
+	report_free(&r);
+}
+END_TEST
+
+/* The spool cannot grow (a full disk): the items that did not fit are
+ * lost, and report_write() says so while still writing the others. */
+START_TEST(test_spool_full_fails_write)
+{
+	char *top = tmpdir();
+	char *csv_path = xasprintf("%s/r1/items.csv", top);
+	struct report r;
+	struct report_item it = item("1", SYNC_FAILED, "SKU_NOT_LINKED");
+	struct err e = { 0 };
+	char big[8192], *csv;
+	int i;
+
+	report_init(&r, "r1", "Acme", "run", 0);
+	report_add(&r, &it);
+	/* no page beyond those in use */
+	ck_assert_int_eq(sqlite3_exec(r.db, "PRAGMA max_page_count = 1", NULL,
+				      NULL, NULL), SQLITE_OK);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	it.detail = big;
+	it.tt_order_id = "2";
+	for (i = 0; i < 4; i++)
+		report_add(&r, &it);
+	ck_assert_uint_eq(r.nitems, 1);
+	ck_assert_int_eq(r.spool_failed, 1);
+	ck_assert_int_eq(report_write(top, &r, NULL, &e), -1);
+	ck_assert_int_eq(e.cls, ERR_IO);
+	ck_assert_str_eq(e.code, "REPORT_SPOOL");
+	csv = slurp(csv_path);
+	ck_assert_uint_eq(csv_lines(csv), 2);
+	free(csv);
+	report_free(&r);
+	free(csv_path);
+	rm_rf(top);
+	free(top);
+}
+END_TEST
+
 /* ---- report_write --------------------------------------------------------- */
 
 static void fill(struct report *r, const char *run_id)
@@ -1075,6 +1242,7 @@ static Suite *report_suite(void)
 	TCase *csv = tcase_create("csv");
 	TCase *html = tcase_create("html");
 	TCase *files = tcase_create("files");
+	TCase *spool = tcase_create("spool");
 
 	tcase_add_test(csv, test_csv_columns_and_header);
 	tcase_add_test(csv, test_csv_status_names_and_person);
@@ -1093,9 +1261,13 @@ static Suite *report_suite(void)
 	tcase_add_test(files, test_write_bad_run_id);
 	tcase_add_test(files, test_write_one_writer_fails_others_written);
 	tcase_add_test(files, test_write_unwritable_run_folder);
+	tcase_add_test(spool, test_many_rows_spooled);
+	tcase_add_test(spool, test_has_key_and_iterators);
+	tcase_add_test(spool, test_spool_full_fails_write);
 	suite_add_tcase(s, csv);
 	suite_add_tcase(s, html);
 	suite_add_tcase(s, files);
+	suite_add_tcase(s, spool);
 	return s;
 }
 
