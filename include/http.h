@@ -103,6 +103,9 @@ struct http_req {
 	char *body;			/* exact bytes to send (signed as is) */
 	size_t body_len;
 	int retry_safe;			/* reads, and writes refused before execution */
+	int urgent;			/* queued ahead of the others (reads that feed
+					 * a pipeline: queued bulk writes must not
+					 * starve them); FIFO among themselves */
 	double cost;			/* limiter tokens (1 for TikTok, query cost for Shopify) */
 	struct http_limiter *limiter;	/* may be NULL */
 	http_classify_fn classify;

@@ -69,10 +69,12 @@ struct work_item {
 	int needs_refresh;	/* an unknown outcome: re-read before re-planning */
 	int needs_replan;	/* plan again (follow-up actions), no re-read needed */
 	int want_detail;	/* the Shopify picture is light: read it in full */
+	int detail_inflight;	/* that full read is on its way (fetch_details_async) */
 	int ful_started;	/* fulfillments planned while the window was read */
 	int from_tt_window, from_sh_window;
 	int tt_fresh;		/* tt read from TikTok in this run (not a stored snapshot) */
 	int orders_done;	/* the orders stage has handled it (an earlier chunk) */
+	int tt_refreshing;	/* read again from TikTok, answer not in yet */
 };
 
 struct run_ctx {
@@ -129,8 +131,10 @@ int fetch_shopify_for_orders(struct run_ctx *rc, struct err *e);
 int resolve_inputs(struct run_ctx *rc, int for_orders, struct err *e);
 int refetch_items(struct run_ctx *rc, struct err *e);
 /* Mark the orders whose light Shopify picture is not enough (want_detail);
- * read them asynchronously, calling `then` for each as it arrives. */
-int fetch_mark_details(struct run_ctx *rc);
+ * read them asynchronously, calling `then` for each as it arrives. With
+ * only_pulls, just the TikTok-shipping orders with a package to pull
+ * (read before the Shopify window: they need the full picture anyway). */
+int fetch_mark_details(struct run_ctx *rc, int only_pulls);
 typedef void (*detail_then_fn)(struct run_ctx *rc, struct work_item *w, void *arg);
 int fetch_details_async(struct run_ctx *rc, detail_then_fn then, void *arg,
 			struct err *e);
@@ -139,6 +143,15 @@ int fetch_details_async(struct run_ctx *rc, detail_then_fn then, void *arg,
 int fetch_shopify_window(struct run_ctx *rc, detail_then_fn hook, void *hook_arg,
 			 struct err *e);
 int fetch_providers(struct run_ctx *rc, int check_rules, struct err *e);
+/* Would the planner ship (or re-track) something of this seller-shipping
+ * order on TikTok? */
+int work_push_pending(const struct work_item *w);
+/* Read these orders again from TikTok (Get Order Detail, at most 50 ids)
+ * without waiting: as the answer arrives each is recorded (fresh) and
+ * `then` runs for it - also when the read failed or left it out, on its
+ * snapshot. Marks them tt_refreshing until then. */
+int fetch_refresh_async(struct run_ctx *rc, char **ids, size_t n,
+			detail_then_fn then, void *arg, struct err *e);
 /* Read again from TikTok the seller-shipping orders known only from their
  * snapshot that have something to push (a pending cancel request does not
  * move TikTok's update_time). */

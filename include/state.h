@@ -209,6 +209,8 @@ int state_providers_put(struct state *st, const struct tt_provider_list *l,
 /* Every provider name of every cached list (sorted, distinct). */
 int state_provider_names(struct state *st, char ***names, size_t *n,
 			 struct err *e);
+/* The delivery options whose lists are cached (distinct, sorted). */
+int state_provider_options(struct state *st, char ***ids, size_t *n, struct err *e);
 int state_providers_get(struct state *st, const char *delivery_option_id,
 			struct tt_provider_list *out, int64_t *fetched_at,
 			int *found, struct err *e);

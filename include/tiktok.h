@@ -144,8 +144,8 @@ int tiktok_new(const struct config *c, struct http *h, struct tiktok **out,
 void tiktok_free(struct tiktok *t);
 /* Install a token pair (from state or config). */
 void tiktok_set_token(struct tiktok *t, const struct tt_token *tok);
-/* The limiter (for statistics). */
-struct http_limiter *tiktok_limiter(struct tiktok *t);
+/* The limiters' counters, summed over TikTok's APIs (statistics). */
+void tiktok_limiter_stats(struct tiktok *t, struct http_limiter_stats *out);
 
 /* Parse one order object (as found in search/detail responses or in a
  * stored snapshot) into *out. Money strings are parsed exactly; a bad

@@ -1528,6 +1528,8 @@ static int reload_fuls(struct run_ctx *rc, struct work_item *w)
 	return 0;
 }
 
+#define TT_REFRESH_BATCH 50	/* Get Order Detail takes at most 50 ids */
+
 /* One round of fulfillment work: the plans made, and the calls started
  * from them (kept until the round's http_run is over). */
 struct ful_stage {
@@ -1539,6 +1541,8 @@ struct ful_stage {
 	size_t nlists;
 	struct ful_job **jobs;
 	size_t njobs;
+	char *refresh[TT_REFRESH_BATCH];	/* seller orders to read again first */
+	size_t nrefresh;
 	int failed;
 	struct err err;
 };
@@ -1614,6 +1618,8 @@ static void ful_stage_free(struct ful_stage *fs)
 	for (i = 0; i < fs->njobs; i++)
 		free(fs->jobs[i]);
 	free(fs->jobs);
+	for (i = 0; i < fs->nrefresh; i++)
+		free(fs->refresh[i]);
 	for (i = 0; i < fs->nlists; i++) {
 		action_list_free(fs->lists[i]);
 		free(fs->lists[i]);
@@ -1648,14 +1654,68 @@ static int ready_early(struct run_ctx *rc, const struct work_item *w)
 	return 1;
 }
 
-/* A page of the Shopify window arrived: start what is ready, so the
- * calls run while the next pages are read. */
-static void window_hook(struct run_ctx *rc, struct work_item *w, void *arg)
+/* A seller-shipping order read again from TikTok (or whose read failed:
+ * its snapshot): plan it now, unless round 0 already did. */
+static void refreshed(struct run_ctx *rc, struct work_item *w, void *arg)
+{
+	if (w->ful_started)
+		return;
+	w->ful_started = 1;
+	stage_plan_one(rc, w, arg);
+}
+
+/* A full Shopify picture read before the window arrived: start what it
+ * makes ready (round 0 plans the rest). */
+static void early_detail(struct run_ctx *rc, struct work_item *w, void *arg)
 {
 	if (w->ful_started || !ready_early(rc, w))
 		return;
 	w->ful_started = 1;
 	stage_plan_one(rc, w, arg);
+}
+
+/* Send the batch of orders to read again (fetch_refresh_async). */
+static void refresh_flush(struct ful_stage *fs)
+{
+	struct err e;
+	size_t i;
+
+	err_clear(&e);
+	if (fs->nrefresh > 0 &&
+	    fetch_refresh_async(fs->rc, fs->refresh, fs->nrefresh, refreshed, fs, &e) != 0)
+		logmsg(LOG_WARN, "could not read %zu TikTok orders again before shipping: %s",
+		       fs->nrefresh, e.msg);
+	for (i = 0; i < fs->nrefresh; i++)
+		free(fs->refresh[i]);
+	fs->nrefresh = 0;
+}
+
+/* A page of the Shopify window arrived: start what is ready, so the
+ * calls run while the next pages are read. A seller-shipping order known
+ * only from its snapshot with something to push is read again from TikTok
+ * first (TikTok's advice; a pending cancel request does not move its
+ * update_time), 50 a call, and starts when that answer arrives. */
+static void window_hook(struct run_ctx *rc, struct work_item *w, void *arg)
+{
+	struct ful_stage *fs = arg;
+
+	if (w->ful_started || w->tt_refreshing || w->detail_inflight)
+		return;
+	if (ready_early(rc, w)) {
+		w->ful_started = 1;
+		stage_plan_one(rc, w, arg);
+		return;
+	}
+	if (!w->have_tt || w->tt_fresh || w->rec.sh_gid == NULL || !w->have_sh ||
+	    w->selected || w->tt.shipping_type == NULL ||
+	    strcmp(w->tt.shipping_type, "SELLER") != 0 ||
+	    work_providers(rc, w->tt.delivery_option_id) == NULL ||
+	    !work_push_pending(w))
+		return;
+	w->tt_refreshing = 1;	/* not planned by round 0 meanwhile */
+	fs->refresh[fs->nrefresh++] = xstrdup(w->tt_id);
+	if (fs->nrefresh == TT_REFRESH_BATCH)
+		refresh_flush(fs);
 }
 
 /* Round 0 of the fulfillment stage starts in `fs` (maybe already holding
@@ -1669,13 +1729,14 @@ static int ful_round(struct run_ctx *rc, struct ful_stage *fs, struct err *e)
 	int ret = -1;
 
 	if (fs->round == 0)
-		details = fetch_mark_details(rc);
+		details = fetch_mark_details(rc, 0);
 	pos = xcalloc(rc->nitems ? rc->nitems : 1, sizeof(*pos));
 	for (i = 0; i < rc->nitems; i++) {
 		struct work_item *w = rc->items[i];
 
-		if (!w->have_tt || w->rec.sh_gid == NULL || !w->have_sh || w->want_detail)
-			continue;
+		if (!w->have_tt || w->rec.sh_gid == NULL || !w->have_sh || w->want_detail ||
+		    w->tt_refreshing || w->detail_inflight)
+			continue;	/* (a read again from TikTok plans it) */
 		if (fs->round == 0 && w->ful_started)
 			continue;
 		if (fs->round > 0 && !w->needs_refresh && !w->needs_replan)
@@ -1753,9 +1814,15 @@ int apply_fulfillments(struct run_ctx *rc, struct err *e)
 	ful_stage_init(&fs, rc, 0, &progress);
 	if (fetch_providers(rc, 1, e) != 0)
 		goto fail;
+	/* TikTok's new packages need the full Shopify orders: their reads
+	 * (and then the pulls) start now, alongside the window. */
+	if (rc->mode == RUN_SCHEDULED && fetch_mark_details(rc, 1) > 0 &&
+	    fetch_details_async(rc, early_detail, &fs, e) != 0)
+		goto fail;
 	if (rc->mode == RUN_SCHEDULED &&
 	    fetch_shopify_window(rc, window_hook, &fs, e) != 0)
 		goto fail;
+	refresh_flush(&fs);
 	if (fs.failed) {
 		*e = fs.err;
 		goto fail;

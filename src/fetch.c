@@ -502,6 +502,76 @@ static void on_details_body(struct detail_ctx *dc, struct tt_result *res,
 		dc->failed = 1;
 }
 
+struct refresh_job {
+	struct run_ctx *rc;
+	char **ids;
+	size_t n;
+	detail_then_fn then;
+	void *arg;
+};
+
+static void on_refresh(void *arg, struct tt_result *res, struct tt_order_page *orders)
+{
+	struct refresh_job *j = arg;
+	struct run_ctx *rc = j->rc;
+	struct err e;
+	size_t i;
+
+	err_clear(&e);
+	if (res->oc != HTTP_OUTCOME_OK || res->code != 0)
+		logmsg(LOG_WARN, "could not read %zu TikTok order%s again before shipping: %s",
+		       j->n, j->n == 1 ? "" : "s", res->err.msg);
+	else if (ingest_page(rc, orders, 0, 0, &e) != 0)
+		logmsg(LOG_WARN, "could not record %zu TikTok order%s read again: %s",
+		       j->n, j->n == 1 ? "" : "s", e.msg);
+	/* Each order goes on, on today's picture or (read failed) its
+	 * snapshot: TikTok still refuses what it must. */
+	for (i = 0; i < j->n; i++) {
+		struct work_item *w = work_find(rc, j->ids[i]);
+
+		if (w == NULL || !w->tt_refreshing)
+			continue;
+		w->tt_refreshing = 0;
+		j->then(rc, w, j->arg);
+	}
+	str_free_array(j->ids, j->n);
+	free(j);
+}
+
+int fetch_refresh_async(struct run_ctx *rc, char **ids, size_t n,
+			detail_then_fn then, void *arg, struct err *e)
+{
+	struct refresh_job *j;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	j = xcalloc(1, sizeof(*j));
+	j->rc = rc;
+	j->then = then;
+	j->arg = arg;
+	j->ids = xcalloc(n, sizeof(*j->ids));
+	for (i = 0; i < n; i++) {
+		struct work_item *w = work_find(rc, ids[i]);
+
+		j->ids[j->n++] = xstrdup(ids[i]);
+		if (w)
+			w->tt_refreshing = 1;
+	}
+	if (rc->tto->get_orders(rc->tt, j->ids, j->n, on_refresh, j, e) != 0) {
+		for (i = 0; i < j->n; i++) {
+			struct work_item *w = work_find(rc, j->ids[i]);
+
+			if (w)
+				w->tt_refreshing = 0;
+		}
+		str_free_array(j->ids, j->n);
+		free(j);
+		return -1;
+	}
+	return 0;
+}
+
 /* Read chosen orders by id (Get Order Detail, 50 at a time, concurrently). */
 static int fetch_details(struct run_ctx *rc, char **ids, size_t n, struct err *e)
 {
@@ -1116,9 +1186,12 @@ static int attach_shopify(struct run_ctx *rc, struct sh_order *o, int from_windo
 			return 0;
 	}
 	/* A full picture (orderCreate's answer, a read by id) is kept over a
-	 * light one of the same moment. */
-	if (w->have_sh && !w->sh.partial && o->partial &&
-	    o->updated_at <= w->sh.updated_at) {
+	 * light one of the same moment; an order whose calls are under way
+	 * keeps the picture they were planned on, and one whose full read is
+	 * on its way waits for it. */
+	if (w->ful_started || w->detail_inflight ||
+	    (w->have_sh && !w->sh.partial && o->partial &&
+	     o->updated_at <= w->sh.updated_at)) {
 		w->from_sh_window |= from_window;
 		if (out)
 			*out = w;
@@ -1592,7 +1665,7 @@ static void check_carrier_rules(struct run_ctx *rc)
 /* Would the planner ship (or re-track) something of this seller-shipping
  * order on TikTok: a successful Shopify fulfillment TikTok has not
  * accepted yet, or one whose tracking number differs from what was sent? */
-static int push_pending(const struct work_item *w)
+int work_push_pending(const struct work_item *w)
 {
 	size_t i, j;
 
@@ -1631,9 +1704,10 @@ static void refresh_before_push(struct run_ctx *rc)
 	for (i = 0; i < rc->nitems; i++) {
 		struct work_item *w = rc->items[i];
 
-		if (!w->have_tt || w->tt_fresh || w->rec.sh_gid == NULL || !w->have_sh ||
+		if (!w->have_tt || w->tt_fresh || w->tt_refreshing || w->rec.sh_gid == NULL ||
+		    !w->have_sh ||
 		    w->tt.shipping_type == NULL || strcmp(w->tt.shipping_type, "SELLER") != 0 ||
-		    !push_pending(w))
+		    !work_push_pending(w))
 			continue;
 		idlist_add(&ids, w->tt_id);
 	}
@@ -1671,7 +1745,7 @@ static int pull_pending(const struct work_item *w)
  * no line items, no fulfillment orders). Orders with a package to pull,
  * or named by a manual sync, need the full picture: mark them
  * (want_detail) and return how many. */
-int fetch_mark_details(struct run_ctx *rc)
+int fetch_mark_details(struct run_ctx *rc, int only_pulls)
 {
 	size_t i;
 	int n = 0, seller;
@@ -1680,8 +1754,18 @@ int fetch_mark_details(struct run_ctx *rc)
 		struct work_item *w = rc->items[i];
 
 		w->want_detail = 0;
-		if (!w->have_tt || w->rec.sh_gid == NULL || w->ful_started)
+		if (!w->have_tt || w->rec.sh_gid == NULL || w->ful_started ||
+		    w->detail_inflight)
 			continue;
+		seller = w->tt.shipping_type && strcmp(w->tt.shipping_type, "SELLER") == 0;
+		if (only_pulls) {
+			if (!seller && !w->selected && (!w->have_sh || w->sh.partial) &&
+			    pull_pending(w)) {
+				w->want_detail = 1;
+				n++;
+			}
+			continue;
+		}
 		if (!w->have_sh) {
 			/* Not in the Shopify window: read it by id. */
 			w->want_detail = 1;
@@ -1693,7 +1777,6 @@ int fetch_mark_details(struct run_ctx *rc)
 		/* Pushes need the fulfillments' lines, which the window
 		 * carries; pulls need the fulfillment orders, which it does
 		 * not. */
-		seller = w->tt.shipping_type && strcmp(w->tt.shipping_type, "SELLER") == 0;
 		if (w->selected || (!seller && pull_pending(w))) {
 			w->want_detail = 1;
 			n++;
@@ -1730,11 +1813,16 @@ static void on_detail_nodes(void *arg, struct sh_result *res, struct sh_order_li
 		size_t k;
 
 		for (k = 0; k < rc->nitems && w == NULL; k++)
-			if (rc->items[k]->want_detail && rc->items[k]->rec.sh_gid &&
+			if (rc->items[k]->detail_inflight && rc->items[k]->rec.sh_gid &&
 			    l->v[i].id && strcmp(rc->items[k]->rec.sh_gid, l->v[i].id) == 0)
 				w = rc->items[k];
 		if (w == NULL)
 			continue;
+		w->detail_inflight = 0;
+		if (w->ful_started) {	/* its calls use the picture they were planned on */
+			w->want_detail = 0;
+			continue;
+		}
 		sh_order_free(&w->sh);
 		w->sh = l->v[i];
 		memset(&l->v[i], 0, sizeof(l->v[i]));
@@ -1756,8 +1844,10 @@ int fetch_details_async(struct run_ctx *rc, detail_then_fn then, void *arg,
 	int ret = -1;
 
 	for (i = 0; i < rc->nitems; i++)
-		if (rc->items[i]->want_detail)
+		if (rc->items[i]->want_detail && !rc->items[i]->detail_inflight) {
+			rc->items[i]->detail_inflight = 1;
 			idlist_add(&gids, rc->items[i]->rec.sh_gid);
+		}
 	for (i = 0; i < gids.n; i += SH_NODES_BATCH) {
 		size_t k = gids.n - i < SH_NODES_BATCH ? gids.n - i : SH_NODES_BATCH;
 		struct detail_job *dj = xcalloc(1, sizeof(*dj));
@@ -1804,6 +1894,19 @@ int fetch_providers(struct run_ctx *rc, int check_rules, struct err *e)
 	for (i = 0; rc->options && i < rc->options->n; i++)
 		if (work_providers(rc, rc->options->v[i]) == NULL)
 			idlist_add(&opts, rc->options->v[i]);
+	/* Scheduled runs: every option the state knows too, so orders the
+	 * Shopify window brings can ship as soon as their page arrives. */
+	if (check_rules && rc->mode == RUN_SCHEDULED) {
+		char **known = NULL;
+		size_t nknown = 0;
+
+		if (state_provider_options(rc->st, &known, &nknown, e) != 0)
+			goto cleanup;
+		for (i = 0; i < nknown; i++)
+			if (work_providers(rc, known[i]) == NULL)
+				idlist_add(&opts, known[i]);
+		str_free_array(known, nknown);
+	}
 	for (i = 0; i < opts.n; i++) {
 		pj.pending++;
 		if (rc->tto->get_providers(rc->tt, opts.v[i], on_providers, &pj, e) != 0) {

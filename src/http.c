@@ -271,6 +271,26 @@ static void list_push(struct rq_list *l, struct rq *q)
 	l->tail = q;
 }
 
+/* Queue q: urgent requests go after the urgent ones at the head. */
+static void queue_add(struct rq_list *l, struct rq *q)
+{
+	struct rq *p, *prev = NULL;
+
+	if (!q->req->urgent) {
+		list_push(l, q);
+		return;
+	}
+	for (p = l->head; p && p->req->urgent; prev = p, p = p->next)
+		;
+	q->next = p;
+	if (prev)
+		prev->next = q;
+	else
+		l->head = q;
+	if (p == NULL)
+		l->tail = q;
+}
+
 static struct rq *list_pop(struct rq_list *l)
 {
 	struct rq *q = l->head;
@@ -741,7 +761,7 @@ int http_submit(struct http *h, struct http_req *r, struct err *e)
 		r->cost = 0;
 	if (r->limiter)
 		note_limiter(h, r->limiter);
-	list_push(&h->queue, q);
+	queue_add(&h->queue, q);
 	return 0;
 }
 
@@ -991,7 +1011,7 @@ static void decide(struct http *h, struct rq *q, int64_t now)
 	logmsg(LOG_INFO, "http: %s: attempt %d: %s; retrying in %lld ms",
 	       label, q->attempts, why, (long long)delay);
 	q->not_before = now + delay;
-	list_push(&h->queue, q);
+	queue_add(&h->queue, q);
 }
 
 /* Move the transfers curl has finished onto h->finished. */

@@ -297,7 +297,7 @@ int run_report(struct run_ctx *rc, int exit_code, char **dir_out,
 	rc->rep.exit_code = exit_code;
 	rc->rep.stats.finished_at = clock_now();
 	if (rc->tt) {
-		http_limiter_stats(tiktok_limiter(rc->tt), &ls);
+		tiktok_limiter_stats(rc->tt, &ls);
 		rc->rep.stats.tt_requests = (long)ls.requests;
 	}
 	if (rc->sh) {

@@ -1167,6 +1167,9 @@ static int submit(struct sh_call *c, json_t *vars, struct err *e)
 	http_req_set_body(req, text, strlen(text));
 	free(text);
 	req->retry_safe = !c->write;
+	/* The window's pages are read one after another and feed the
+	 * pushes and pulls queued behind: they go first. */
+	req->urgent = c->doc == DOC_ORDERS_UPDATED;
 	req->cost = c->cost;
 	req->limiter = c->s->lim;
 	req->classify = sh_classify;

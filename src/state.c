@@ -138,6 +138,7 @@ enum q {
 	Q_INTENT_GET, Q_INTENT_OPEN_IDS,
 	Q_PROV_DEL, Q_PROV_ADD, Q_PROV_LIST_PUT, Q_PROV_LIST_GET, Q_PROV_GET,
 	Q_PROV_NAMES,
+	Q_PROV_OPTIONS,
 	Q_COUNT
 };
 
@@ -236,6 +237,7 @@ static const char *const sql[Q_COUNT] = {
 	[Q_PROV_GET] = "SELECT provider_id, name FROM providers"
 		" WHERE delivery_option_id = ?1 ORDER BY seq",
 	[Q_PROV_NAMES] = "SELECT DISTINCT name FROM providers ORDER BY name",
+	[Q_PROV_OPTIONS] = "SELECT DISTINCT delivery_option_id FROM providers ORDER BY 1",
 };
 
 struct state {
@@ -1765,10 +1767,11 @@ fail:
 	return -1;
 }
 
-int state_provider_names(struct state *st, char ***names, size_t *n,
-			 struct err *e)
+/* The first column of a one-column query, as strings. */
+static int column_list(struct state *st, enum q q, const char *what, char ***names,
+		       size_t *n, struct err *e)
 {
-	sqlite3_stmt *s = prep(st, Q_PROV_NAMES, e);
+	sqlite3_stmt *s = prep(st, q, e);
 	char **v = NULL;
 	size_t cnt = 0, cap = 0;
 	int rc;
@@ -1787,9 +1790,22 @@ int state_provider_names(struct state *st, char ***names, size_t *n,
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
 		str_free_array(v, cnt);
-		return dberr(st, "reading shipping provider names", e);
+		return dberr(st, what, e);
 	}
 	*names = v;
 	*n = cnt;
 	return 0;
+}
+
+int state_provider_names(struct state *st, char ***names, size_t *n,
+			 struct err *e)
+{
+	return column_list(st, Q_PROV_NAMES, "reading shipping provider names",
+			   names, n, e);
+}
+
+int state_provider_options(struct state *st, char ***ids, size_t *n, struct err *e)
+{
+	return column_list(st, Q_PROV_OPTIONS, "reading cached delivery options",
+			   ids, n, e);
 }

@@ -97,7 +97,9 @@ struct tt_call {
 struct tiktok {
 	const struct config *c;
 	struct http *h;
-	struct http_limiter *lim;
+	/* One limiter per API: TikTok allows 50 requests/s per API per
+	 * (app, shop), so a queue of ship calls never holds up a read. */
+	struct http_limiter *lim[K_REFRESH];
 	char *app_key, *app_secret, *shop_cipher;
 	char *api_base, *auth_base;
 	int margin;
@@ -1161,7 +1163,7 @@ static int call_submit(struct tt_call *c, struct err *e)
 		http_req_set_body(req, c->body, c->body_len);
 	req->retry_safe = !c->write;
 	req->cost = 1;
-	req->limiter = c->kind == K_REFRESH ? NULL : t->lim;
+	req->limiter = c->kind == K_REFRESH ? NULL : t->lim[c->kind];
 	req->classify = tt_classify;
 	req->classify_ctx = c;
 	req->prepare = tt_prepare;
@@ -1863,11 +1865,25 @@ const struct tt_ops tiktok_ops = {
 
 /* ---- the client ---------------------------------------------------------- */
 
+/* The limiter names (one per API). */
+static const char *api_name(enum tt_kind k)
+{
+	switch (k) {
+	case K_SHOPS: return "tiktok shops";
+	case K_SEARCH: return "tiktok search orders";
+	case K_ORDERS: return "tiktok order detail";
+	case K_PROVIDERS: return "tiktok shipping providers";
+	case K_SHIP: return "tiktok ship package";
+	case K_UPDATE: return "tiktok update shipping info";
+	default: return "tiktok";
+	}
+}
+
 int tiktok_new(const struct config *c, struct http *h, struct tiktok **out,
 	       struct err *e)
 {
 	struct tiktok *t;
-	int qps;
+	int qps, k;
 	double burst;
 
 	*out = NULL;
@@ -1899,7 +1915,8 @@ int tiktok_new(const struct config *c, struct http *h, struct tiktok **out,
 	burst = qps < TT_RATE_CEILING - 1 ? TT_RATE_CEILING - qps : 1;
 	if (burst > qps)
 		burst = qps;
-	t->lim = http_limiter_new("tiktok", burst, qps);
+	for (k = 0; k < K_REFRESH; k++)
+		t->lim[k] = http_limiter_new(api_name((enum tt_kind)k), burst, qps);
 	if (c->tt_access_token || c->tt_refresh_token) {
 		struct tt_token tok;
 
@@ -1915,11 +1932,14 @@ int tiktok_new(const struct config *c, struct http *h, struct tiktok **out,
 
 void tiktok_free(struct tiktok *t)
 {
+	int k;
+
 	if (t == NULL)
 		return;
 	while (t->live)
 		call_free(t->live);	/* calls never completed (aborted run) */
-	http_limiter_free(t->lim);
+	for (k = 0; k < K_REFRESH; k++)
+		http_limiter_free(t->lim[k]);
 	if (t->app_secret)
 		memset(t->app_secret, 0, strlen(t->app_secret));
 	free(t->app_key);
@@ -1931,7 +1951,16 @@ void tiktok_free(struct tiktok *t)
 	free(t);
 }
 
-struct http_limiter *tiktok_limiter(struct tiktok *t)
+void tiktok_limiter_stats(struct tiktok *t, struct http_limiter_stats *out)
 {
-	return t->lim;
+	struct http_limiter_stats one;
+	int k;
+
+	memset(out, 0, sizeof(*out));
+	for (k = 0; k < K_REFRESH; k++) {
+		http_limiter_stats(t->lim[k], &one);
+		out->requests += one.requests;
+		out->tokens += one.tokens;
+		out->waited_ms += one.waited_ms;
+	}
 }

@@ -668,6 +668,46 @@ START_TEST(test_limiter_spacing_and_stats)
 }
 END_TEST
 
+/* A window page submitted behind a queue of bulk writes on the same
+ * limiter starts next, not after them; urgent ones keep their order. */
+START_TEST(test_urgent_jumps_the_queue)
+{
+	static const struct step ok[] = { { 0, 200, 0, 1, 0, 0, "ok" } };
+	struct http_opts o = { .concurrency = 50 };
+	struct world w = { .now = 10000 };
+	struct http_limiter *lim = http_limiter_new("shopify", 1, 10);
+	struct treq t[12];
+	struct http *h = new_engine(&w, &o);
+	struct err e;
+	int i;
+
+	memset(t, 0, sizeof(t));
+	for (i = 0; i < 12; i++) {
+		struct http_req *r = http_req_new(i < 10 ? "POST" : "GET", "https://api.test/x");
+
+		t[i].w = &w;
+		t[i].steps = ok;
+		t[i].nsteps = 1;
+		r->retry_safe = i >= 10;
+		r->urgent = i >= 10;
+		r->limiter = lim;
+		r->done = on_done;
+		r->done_arg = &t[i];
+		ck_assert_int_eq(http_submit(h, r, &e), 0);
+	}
+	run(h);
+	ck_assert_int_eq(w.completions, 12);
+	/* the two urgent reads first, in their order; then the writes */
+	ck_assert_int_eq(t[10].at[0], 10000);
+	ck_assert_int_eq(t[11].at[0], 10100);
+	ck_assert_int_eq(t[0].at[0], 10200);
+	for (i = 1; i < 10; i++)
+		ck_assert_int_gt(t[i].at[0], t[i - 1].at[0]);
+	http_free(h);
+	http_limiter_free(lim);
+}
+END_TEST
+
 START_TEST(test_limiter_burst_then_rate)
 {
 	static const struct step ok[] = { { 0, 200, 0, 1, 0, 0, "ok" } };
@@ -949,6 +989,7 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_deadline_while_waiting_for_tokens);
 	tcase_add_test(tc, test_concurrency_cap);
 	tcase_add_test(tc, test_limiter_spacing_and_stats);
+	tcase_add_test(tc, test_urgent_jumps_the_queue);
 	tcase_add_test(tc, test_limiter_burst_then_rate);
 	tcase_add_test(tc, test_limiter_observe_reseeds);
 	tcase_add_test(tc, test_callbacks_submit_more);
