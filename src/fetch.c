@@ -1810,9 +1810,23 @@ static void on_detail_nodes(void *arg, struct sh_result *res, struct sh_order_li
 	}
 	for (i = 0; l && i < l->n; i++) {
 		struct work_item *w = NULL;
+		char *tt_id = NULL;
+		struct err e;
+		int found = 0;
 		size_t k;
 
-		for (k = 0; k < rc->nitems && w == NULL; k++)
+		/* Which order: by the state's link (one lookup), else (a dry
+		 * run, linked in this run) by a scan. */
+		err_clear(&e);
+		if (l->v[i].id &&
+		    state_order_by_shopify_gid(rc->st, l->v[i].id, &tt_id, &found, &e) == 0 &&
+		    found)
+			w = work_find(rc, tt_id);
+		free(tt_id);
+		if (w != NULL && (!w->detail_inflight || w->rec.sh_gid == NULL ||
+				  strcmp(w->rec.sh_gid, l->v[i].id) != 0))
+			w = NULL;
+		for (k = 0; !found && k < rc->nitems && w == NULL; k++)
 			if (rc->items[k]->detail_inflight && rc->items[k]->rec.sh_gid &&
 			    l->v[i].id && strcmp(rc->items[k]->rec.sh_gid, l->v[i].id) == 0)
 				w = rc->items[k];
