@@ -143,9 +143,10 @@ int fetch_details_async(struct run_ctx *rc, detail_then_fn then, void *arg,
 int fetch_shopify_window(struct run_ctx *rc, detail_then_fn hook, void *hook_arg,
 			 struct err *e);
 int fetch_providers(struct run_ctx *rc, int check_rules, struct err *e);
-/* Would the planner ship (or re-track) something of this seller-shipping
- * order on TikTok? */
-int work_push_pending(const struct work_item *w);
+/* A seller-shipping order known here only from its stored snapshot, with
+ * something to ship (or re-track) on TikTok: TikTok advises reading it
+ * again first (a pending cancel request does not move update_time). */
+int work_wants_tt_refresh(const struct work_item *w);
 /* Read these orders again from TikTok (Get Order Detail, at most 50 ids)
  * without waiting: as the answer arrives each is recorded (fresh) and
  * `then` runs for it - also when the read failed or left it out, on its

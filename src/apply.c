@@ -1706,11 +1706,8 @@ static void window_hook(struct run_ctx *rc, struct work_item *w, void *arg)
 		stage_plan_one(rc, w, arg);
 		return;
 	}
-	if (!w->have_tt || w->tt_fresh || w->rec.sh_gid == NULL || !w->have_sh ||
-	    w->selected || w->tt.shipping_type == NULL ||
-	    strcmp(w->tt.shipping_type, "SELLER") != 0 ||
-	    work_providers(rc, w->tt.delivery_option_id) == NULL ||
-	    !work_push_pending(w))
+	if (w->selected || !work_wants_tt_refresh(w) ||
+	    work_providers(rc, w->tt.delivery_option_id) == NULL)
 		return;
 	w->tt_refreshing = 1;	/* not planned by round 0 meanwhile */
 	fs->refresh[fs->nrefresh++] = xstrdup(w->tt_id);

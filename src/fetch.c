@@ -1665,7 +1665,7 @@ static void check_carrier_rules(struct run_ctx *rc)
 /* Would the planner ship (or re-track) something of this seller-shipping
  * order on TikTok: a successful Shopify fulfillment TikTok has not
  * accepted yet, or one whose tracking number differs from what was sent? */
-int work_push_pending(const struct work_item *w)
+static int push_pending(const struct work_item *w)
 {
 	size_t i, j;
 
@@ -1689,6 +1689,13 @@ int work_push_pending(const struct work_item *w)
 	return 0;
 }
 
+int work_wants_tt_refresh(const struct work_item *w)
+{
+	return w->have_tt && !w->tt_fresh && !w->tt_refreshing && w->rec.sh_gid != NULL &&
+	       w->have_sh && w->tt.shipping_type != NULL &&
+	       strcmp(w->tt.shipping_type, "SELLER") == 0 && push_pending(w);
+}
+
 /* TikTok advises reading an order again right before shipping it. An
  * order known here only from its stored snapshot (the Shopify window or a
  * retry brought it, not TikTok's window) may carry a pending cancel
@@ -1704,12 +1711,8 @@ static void refresh_before_push(struct run_ctx *rc)
 	for (i = 0; i < rc->nitems; i++) {
 		struct work_item *w = rc->items[i];
 
-		if (!w->have_tt || w->tt_fresh || w->tt_refreshing || w->rec.sh_gid == NULL ||
-		    !w->have_sh ||
-		    w->tt.shipping_type == NULL || strcmp(w->tt.shipping_type, "SELLER") != 0 ||
-		    !work_push_pending(w))
-			continue;
-		idlist_add(&ids, w->tt_id);
+		if (work_wants_tt_refresh(w))
+			idlist_add(&ids, w->tt_id);
 	}
 	err_clear(&e);
 	if (ids.n && fetch_details(rc, ids.v, ids.n, &e) != 0)

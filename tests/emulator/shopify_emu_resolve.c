@@ -263,7 +263,8 @@ static void q_orders(struct sh_store *S, const struct gql_field_call *c, struct 
 	struct sh_sortable *items = xcalloc(S->norders ? S->norders : 1, sizeof(*items));
 	struct gql_connection *conn;
 	const char **vals = NULL;
-	size_t i, n = 0, nvals = 0;
+	const struct sh_order **cand, **found = NULL;
+	size_t i, n = 0, nvals = 0, ncand, nfound = 0;
 	char *err = NULL;
 
 	if (json_object_get(c->args, "savedSearchId") &&
@@ -275,44 +276,43 @@ static void q_orders(struct sh_store *S, const struct gql_field_call *c, struct 
 	}
 	if (text)
 		search_warnings(S, c, q, text, sh_order_search_fields);
+	/* The orders to look at: for source_identifier:X OR ... only those
+	 * of the index (the same answer as reading every order, faster). */
+	cand = (const struct sh_order **)S->orders;
+	ncand = S->norders;
 	if (text && sh_query_source_ids(q, &vals, &nvals)) {
-		/* source_identifier:X OR ...: the orders of the index (the
-		 * same answer as the scan below, without reading every order) */
 		size_t k, j, m;
 
+		found = xcalloc(S->norders ? S->norders : 1, sizeof(*found));
 		for (k = 0; k < nvals; k++) {
 			json_t *at = json_object_get(S->by_source, vals[k]), *pos;
 
 			json_array_foreach(at, j, pos) {
 				const struct sh_order *o = S->orders[json_integer_value(pos)];
 
-				for (m = 0; m < n && items[m].obj != (void *)o; m++)
+				for (m = 0; m < nfound && found[m] != o; m++)
 					;
-				if (m < n || o->created > S->now || o->indexed_at > S->now ||
-				    !sh_order_matches(S, o, q))
-					continue;
-				items[n].obj = (void *)o;
-				items[n].id = o->id;
-				items[n].key = order_key(o, sort, &items[n].skey);
-				n++;
+				if (m == nfound)
+					found[nfound++] = o;
 			}
 		}
-		free(vals);
-		vals = NULL;
-	} else {
-		for (i = 0; i < S->norders; i++) {
-			const struct sh_order *o = S->orders[i];
-
-			if (o->created > S->now || o->indexed_at > S->now)
-				continue;	/* not (yet) in the search index */
-			if (!sh_order_matches(S, o, q))
-				continue;
-			items[n].obj = (void *)o;
-			items[n].id = o->id;
-			items[n].key = order_key(o, sort, &items[n].skey);
-			n++;
-		}
+		cand = found;
+		ncand = nfound;
 	}
+	for (i = 0; i < ncand; i++) {
+		const struct sh_order *o = cand[i];
+
+		if (o->created > S->now || o->indexed_at > S->now)
+			continue;	/* not (yet) in the search index */
+		if (!sh_order_matches(S, o, q))
+			continue;
+		items[n].obj = (void *)o;
+		items[n].id = o->id;
+		items[n].key = order_key(o, sort, &items[n].skey);
+		n++;
+	}
+	free(vals);
+	free(found);
 	sh_query_free(q);
 	conn = sh_paginate(items, n, c->args, c->field, 1, &err);
 	free(items);
